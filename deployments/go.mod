@@ -1,0 +1,7 @@
+module github.com/switchboard-gw/switchboard/deployments
+
+go 1.26.8
+
+require github.com/switchboard-gw/switchboard/shared v0.0.0
+
+replace github.com/switchboard-gw/switchboard/shared => ../shared

@@ -1,0 +1,121 @@
+// Package bus connects to NATS and declares Switchboard's JetStream streams
+// and KV buckets. Every process calls Ensure; it is idempotent.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/shared/subject"
+)
+
+// Timing of the ownership protocol. Leases and worker heartbeats expire after
+// LeaseTTL without renewal.
+const (
+	LeaseTTL      = 10 * time.Second
+	PairingTTL    = 5 * time.Minute
+	DuplicateWin  = 2 * time.Minute
+	EventMaxAge   = 7 * 24 * time.Hour
+	connectWait   = 10 * time.Second
+	defaultShards = 64
+)
+
+// Config sets the topology.
+type Config struct {
+	// Shards is the shard count N; the command stream partitions into it.
+	Shards int
+	// Replicas is the stream and bucket replica count (1 standalone, 3 cluster).
+	Replicas int
+}
+
+func (c *Config) defaults() {
+	if c.Shards <= 0 {
+		c.Shards = defaultShards
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+}
+
+// Connect dials NATS at url with reconnects forever.
+func Connect(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.Timeout(connectWait),
+		nats.RetryOnFailedConnect(true),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("bus: connect: %w", err)
+	}
+	return nc, nil
+}
+
+// Buckets are the KV buckets every process uses.
+type Buckets struct {
+	Sessions jetstream.KeyValue
+	Pairing  jetstream.KeyValue
+	Leases   jetstream.KeyValue
+	Workers  jetstream.KeyValue
+	Sched    jetstream.KeyValue
+}
+
+// Ensure creates or updates the streams and buckets and returns the buckets.
+func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, error) {
+	cfg.defaults()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       subject.CommandStream,
+		Subjects:   []string{subject.CommandPublish},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		Replicas:   cfg.Replicas,
+		Duplicates: DuplicateWin,
+		SubjectTransform: &jetstream.SubjectTransformConfig{
+			Source:      subject.CommandPublish,
+			Destination: subject.CommandTransformDest(cfg.Shards),
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", subject.CommandStream, err)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       subject.EventStream,
+		Subjects:   []string{subject.EventAll},
+		Retention:  jetstream.LimitsPolicy,
+		Storage:    jetstream.FileStorage,
+		Replicas:   cfg.Replicas,
+		Duplicates: DuplicateWin,
+		MaxAge:     EventMaxAge,
+	}); err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", subject.EventStream, err)
+	}
+	var b Buckets
+	for _, kv := range []struct {
+		dst *jetstream.KeyValue
+		cfg jetstream.KeyValueConfig
+	}{
+		{&b.Sessions, jetstream.KeyValueConfig{Bucket: subject.SessionsBucket, History: 1}},
+		{&b.Pairing, jetstream.KeyValueConfig{Bucket: subject.PairingBucket, History: 1, TTL: PairingTTL}},
+		{&b.Leases, jetstream.KeyValueConfig{Bucket: subject.LeasesBucket, History: 1, TTL: LeaseTTL}},
+		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL}},
+		{&b.Sched, jetstream.KeyValueConfig{Bucket: subject.SchedulerBucket, History: 1, TTL: LeaseTTL}},
+	} {
+		c := kv.cfg
+		c.Replicas = cfg.Replicas
+		c.Storage = jetstream.FileStorage
+		h, err := js.CreateOrUpdateKeyValue(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("bus: bucket %s: %w", c.Bucket, err)
+		}
+		*kv.dst = h
+	}
+	return &b, nil
+}
+
+// ErrUnavailable marks NATS being unreachable; the api answers 503.
+var ErrUnavailable = errors.New("bus: nats unavailable")

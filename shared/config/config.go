@@ -1,0 +1,79 @@
+// Package config loads Switchboard's configuration from the environment.
+// The same variable names are used by every binary.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole configuration; each binary reads the part it needs.
+type Config struct {
+	HTTPAddr            string        `env:"SWITCHBOARD_HTTP_ADDR" envDefault:":3000"`
+	NATSURL             string        `env:"SWITCHBOARD_NATS_URL"`
+	DatabaseURL         string        `env:"SWITCHBOARD_DATABASE_URL"`
+	DataDir             string        `env:"SWITCHBOARD_DATA_DIR" envDefault:"./data"`
+	AdminKey            string        `env:"SWITCHBOARD_ADMIN_KEY"`
+	TenantKeys          string        `env:"SWITCHBOARD_TENANT_KEYS"`
+	Shards              int           `env:"SWITCHBOARD_SHARDS" envDefault:"64"`
+	Replicas            int           `env:"SWITCHBOARD_REPLICAS" envDefault:"1"`
+	HealthcheckInterval time.Duration `env:"SWITCHBOARD_HEALTHCHECK_INTERVAL" envDefault:"15m"`
+	WASimulator         string        `env:"SWITCHBOARD_WA_SIMULATOR"`
+	SimWSAddr           string        `env:"SWITCHBOARD_SIM_WS_ADDR" envDefault:"127.0.0.1:3998"`
+	SimControlAddr      string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
+	WorkerID            string        `env:"SWITCHBOARD_WORKER_ID"`
+	LogLevel            string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
+}
+
+// Load reads the environment.
+func Load() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.WorkerID == "" {
+		host, _ := os.Hostname()
+		c.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that would otherwise fail late.
+func (c Config) Validate() error {
+	if c.Shards < 1 || c.Shards > 4096 {
+		return errors.New("config: SWITCHBOARD_SHARDS must be between 1 and 4096")
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return errors.New("config: SWITCHBOARD_REPLICAS must be between 1 and 5")
+	}
+	if c.HealthcheckInterval <= 0 {
+		return errors.New("config: SWITCHBOARD_HEALTHCHECK_INTERVAL must be positive")
+	}
+	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ParseTenantKeys parses SWITCHBOARD_TENANT_KEYS, "tenant:key,tenant2:key2",
+// into a map from key to tenant.
+func ParseTenantKeys(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		tenant, key, ok := strings.Cut(pair, ":")
+		if !ok || tenant == "" || key == "" {
+			return nil, errors.New("config: SWITCHBOARD_TENANT_KEYS must be tenant:key pairs separated by commas")
+		}
+		out[key] = tenant
+	}
+	return out, nil
+}

@@ -1,0 +1,72 @@
+// Package session holds the session record: configuration, desired state and
+// observed state, as stored in the wa_sessions KV bucket.
+package session
+
+import "time"
+
+// Desired is what the tenant asked for.
+type Desired string
+
+// Desired states.
+const (
+	DesiredRunning Desired = "running"
+	DesiredStopped Desired = "stopped"
+	DesiredDeleted Desired = "deleted"
+)
+
+// Webhook is one webhook target of a session.
+type Webhook struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events,omitempty"`
+	Secret string   `json:"secret,omitempty"`
+}
+
+// Config is the tenant-set configuration of a session.
+type Config struct {
+	Name              string    `json:"name,omitempty"`
+	PhoneNumber       string    `json:"phone_number,omitempty"`
+	AccountProtection bool      `json:"account_protection"`
+	MessageLogging    bool      `json:"message_logging"`
+	Proxy             string    `json:"proxy,omitempty"`
+	Webhooks          []Webhook `json:"webhooks,omitempty"`
+}
+
+// State is the observed state, written by the owning worker.
+type State struct {
+	Status          Status     `json:"status"`
+	DeviceJID       string     `json:"device_jid,omitempty"`
+	DeviceID        int        `json:"device_id,omitempty"`
+	LID             string     `json:"lid,omitempty"`
+	PhoneNumber     string     `json:"phone_number,omitempty"`
+	PushName        string     `json:"push_name,omitempty"`
+	LastError       string     `json:"last_error,omitempty"`
+	Owner           string     `json:"owner,omitempty"`
+	Epoch           uint64     `json:"epoch,omitempty"`
+	LastConnectedAt *time.Time `json:"last_connected_at,omitempty"`
+	// LastKeepalive is the last time the worker saw the socket healthy.
+	LastKeepalive *time.Time `json:"last_keepalive,omitempty"`
+	// Command is the id of the last command the worker applied.
+	Command   string    `json:"command,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Record is one session as stored in KV.
+type Record struct {
+	Tenant    string    `json:"tenant"`
+	ID        string    `json:"id"`
+	Config    Config    `json:"config"`
+	Desired   Desired   `json:"desired"`
+	State     State     `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Pairing is the linking material of a session in the wa_pairing bucket.
+type Pairing struct {
+	QRCodes        []string  `json:"qr_codes,omitempty"`
+	Code           string    `json:"code,omitempty"`
+	TimeoutSeconds int       `json:"timeout_seconds"`
+	Command        string    `json:"command,omitempty"`
+	Error          string    `json:"error,omitempty"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}

@@ -1,0 +1,70 @@
+// Package subject defines every NATS subject, stream and KV bucket name that
+// Switchboard uses. Nothing else in the project spells these strings.
+package subject
+
+import "fmt"
+
+const (
+	// CommandStream is the work-queue stream holding session commands.
+	CommandStream = "WA_CMD"
+	// CommandPrefix starts every published command subject.
+	CommandPrefix = "wa.cmd"
+	// CommandPublish is the stream's subject filter for published commands:
+	// wa.cmd.<tenant>.<session>.<verb>.
+	CommandPublish = CommandPrefix + ".*.*.*"
+
+	// EventStream holds every typed session event.
+	EventStream = "WA_EVT"
+	// EventPrefix starts every event subject: wa.evt.<tenant>.<session>.<type>.
+	EventPrefix = "wa.evt"
+	// EventAll matches every event.
+	EventAll = EventPrefix + ".>"
+
+	// SessionsBucket holds one record per session, keyed <tenant>.<session>.
+	SessionsBucket = "wa_sessions"
+	// PairingBucket holds QR codes and pair codes of sessions being linked.
+	PairingBucket = "wa_pairing"
+	// LeasesBucket holds shard leases, keyed s.<shard>.
+	LeasesBucket = "wa_shard_leases"
+	// WorkersBucket holds live worker heartbeats, keyed by worker id.
+	WorkersBucket = "wa_workers"
+	// SchedulerBucket holds the scheduler leader lease and sweep bookkeeping.
+	SchedulerBucket = "wa_scheduler"
+)
+
+// Command is the subject a command for one session is published on.
+func Command(tenant, session, verb string) string {
+	return fmt.Sprintf("%s.%s.%s.%s", CommandPrefix, tenant, session, verb)
+}
+
+// CommandTransformDest is the stream subject transform destination that
+// prefixes each command with its shard, computed server side by the same
+// function as shard.Of.
+func CommandTransformDest(shards int) string {
+	return fmt.Sprintf("%s.{{partition(%d,1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}", CommandPrefix, shards)
+}
+
+// ShardCommands filters the stored commands of one shard.
+func ShardCommands(shard int) string {
+	return fmt.Sprintf("%s.%d.>", CommandPrefix, shard)
+}
+
+// ShardConsumer is the durable consumer name of one shard.
+func ShardConsumer(shard int) string {
+	return fmt.Sprintf("shard-%d", shard)
+}
+
+// Event is the subject of one event of one session.
+func Event(tenant, session, typ string) string {
+	return fmt.Sprintf("%s.%s.%s.%s", EventPrefix, tenant, session, typ)
+}
+
+// SessionKey is the key of a session in SessionsBucket and PairingBucket.
+func SessionKey(tenant, session string) string {
+	return tenant + "." + session
+}
+
+// LeaseKey is the key of a shard lease in LeasesBucket.
+func LeaseKey(shard int) string {
+	return fmt.Sprintf("s.%d", shard)
+}
