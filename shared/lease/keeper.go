@@ -1,0 +1,211 @@
+// Package lease implements ownership through JetStream KV: leases created
+// with CAS and renewed with revision checks, a self-fencing keeper, the live
+// worker registry and rendezvous hashing over it.
+package lease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// KeeperConfig configures a Keeper.
+type KeeperConfig struct {
+	// KV is the bucket holding the lease; its TTL (MaxAge) must equal TTL.
+	KV jetstream.KeyValue
+	// Key is the lease key (e.g. subject.LeaseKey(p)).
+	Key string
+	// Holder identifies this process (the worker or scheduler id).
+	Holder string
+	// TTL is how long a lease lives without renewal.
+	TTL time.Duration
+	// OnAcquired runs, on the keeper's goroutine, when the lease is won. The
+	// epoch increases every time the lease changes hands.
+	OnAcquired func(epoch uint64)
+	// OnLost runs, on the keeper's goroutine, when the lease is lost, fenced
+	// or given up by Stop. It must stop all work done under the lease before
+	// returning: the lease is released only afterwards.
+	OnLost func()
+}
+
+func (c *KeeperConfig) validate() error {
+	if c.KV == nil || c.Key == "" || c.Holder == "" {
+		return errors.New("lease: KV, Key and Holder are required")
+	}
+	if c.TTL <= 0 {
+		return errors.New("lease: TTL must be positive")
+	}
+	if c.OnAcquired == nil {
+		c.OnAcquired = func(uint64) {}
+	}
+	if c.OnLost == nil {
+		c.OnLost = func() {}
+	}
+	return nil
+}
+
+// Keeper acquires one lease and keeps it renewed. If renewals fail for
+// longer than the fence time (TTL minus a margin), it gives the lease up
+// locally even when NATS cannot be reached, so that no other holder can have
+// acquired it while this one still works under it.
+type Keeper struct {
+	cfg  KeeperConfig
+	log  *zap.Logger
+	tick time.Duration
+	// fence is how long after the last successful write the keeper stops
+	// trusting its lease.
+	fence time.Duration
+
+	mu    sync.Mutex
+	held  bool
+	epoch uint64
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewKeeper returns a keeper; Start begins acquiring.
+func NewKeeper(cfg KeeperConfig, log *zap.Logger) (*Keeper, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	tick := cfg.TTL / 5
+	return &Keeper{
+		cfg:   cfg,
+		log:   log.Named("lease").With(zap.String("key", cfg.Key)),
+		tick:  tick,
+		fence: cfg.TTL - 2*tick,
+	}, nil
+}
+
+// Start runs the keeper until Stop.
+func (k *Keeper) Start(ctx context.Context) {
+	ctx, k.cancel = context.WithCancel(ctx)
+	k.done = make(chan struct{})
+	go k.run(ctx)
+}
+
+// Stop gives the lease up: OnLost runs first, then the key is deleted so a
+// successor can take it at once.
+func (k *Keeper) Stop(ctx context.Context) error {
+	if k.cancel == nil {
+		return nil
+	}
+	k.cancel()
+	select {
+	case <-k.done:
+	case <-ctx.Done():
+		return fmt.Errorf("lease: stop %s: %w", k.cfg.Key, ctx.Err())
+	}
+	return nil
+}
+
+// Held reports whether the lease is held and its epoch.
+func (k *Keeper) Held() (uint64, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.epoch, k.held
+}
+
+func (k *Keeper) setHeld(held bool, epoch uint64) {
+	k.mu.Lock()
+	k.held, k.epoch = held, epoch
+	k.mu.Unlock()
+}
+
+func (k *Keeper) run(ctx context.Context) {
+	defer close(k.done)
+	var (
+		rev       uint64
+		lastWrite time.Time
+		held      bool
+	)
+	lose := func(reason string) {
+		k.log.Warn("lease lost", zap.String("reason", reason))
+		k.setHeld(false, 0)
+		held = false
+		k.cfg.OnLost()
+	}
+	t := time.NewTicker(k.tick)
+	defer t.Stop()
+	for {
+		if !held {
+			if r, err := k.acquire(ctx); err == nil {
+				rev, lastWrite, held = r, time.Now(), true
+				k.setHeld(true, r)
+				k.log.Info("lease acquired", zap.Uint64("epoch", r))
+				k.cfg.OnAcquired(r)
+			}
+		} else {
+			r, err := k.renew(ctx, rev)
+			switch {
+			case err == nil:
+				rev, lastWrite = r, time.Now()
+			case errors.Is(err, errLost):
+				lose("taken")
+			case time.Since(lastWrite) > k.fence:
+				lose("fenced")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if held {
+				k.setHeld(false, 0)
+				k.cfg.OnLost()
+				k.release(rev)
+			}
+			return
+		case <-t.C:
+		}
+	}
+}
+
+var errLost = errors.New("lease: lost")
+
+func (k *Keeper) acquire(ctx context.Context) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.tick)
+	defer cancel()
+	rev, err := k.cfg.KV.Create(ctx, k.cfg.Key, []byte(k.cfg.Holder))
+	if err == nil {
+		return rev, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, err
+	}
+	// A lease left by an earlier incarnation with the same holder id is ours
+	// to adopt; anyone else's we wait out.
+	e, gerr := k.cfg.KV.Get(ctx, k.cfg.Key)
+	if gerr != nil || string(e.Value()) != k.cfg.Holder {
+		return 0, err
+	}
+	return k.cfg.KV.Update(ctx, k.cfg.Key, []byte(k.cfg.Holder), e.Revision())
+}
+
+func (k *Keeper) renew(ctx context.Context, rev uint64) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.tick)
+	defer cancel()
+	r, err := k.cfg.KV.Update(ctx, k.cfg.Key, []byte(k.cfg.Holder), rev)
+	if err == nil {
+		return r, nil
+	}
+	var apiErr *jetstream.APIError
+	if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
+		return 0, errLost
+	}
+	return 0, err
+}
+
+func (k *Keeper) release(rev uint64) {
+	// Detached on purpose: the run context is already cancelled, and the
+	// release is a best effort bounded by one tick.
+	ctx, cancel := context.WithTimeout(context.Background(), k.tick)
+	defer cancel()
+	if err := k.cfg.KV.Delete(ctx, k.cfg.Key, jetstream.LastRevision(rev)); err != nil {
+		k.log.Warn("lease release failed", zap.Error(err))
+	}
+}

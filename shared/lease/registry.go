@@ -1,0 +1,158 @@
+package lease
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Member is what a live process writes into the registry bucket.
+type Member struct {
+	ID        string    `json:"id"`
+	StartedAt time.Time `json:"started_at"`
+	// Draining members are alive but take no new work.
+	Draining bool `json:"draining,omitempty"`
+	// Heartbeat is the time of the member's last write.
+	Heartbeat time.Time `json:"heartbeat"`
+}
+
+// Registry heartbeats this process into a TTL bucket (wa_workers) and lists
+// the live members.
+type Registry struct {
+	kv   jetstream.KeyValue
+	log  *zap.Logger
+	tick time.Duration
+
+	mu     sync.Mutex
+	member Member
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewRegistry returns a registry for id in kv, whose TTL is ttl.
+func NewRegistry(kv jetstream.KeyValue, id string, ttl time.Duration, log *zap.Logger) *Registry {
+	return &Registry{
+		kv:     kv,
+		log:    log.Named("registry"),
+		tick:   ttl / 5,
+		member: Member{ID: id, StartedAt: time.Now().UTC()},
+	}
+}
+
+// Start writes the first heartbeat and keeps heartbeating until Stop.
+func (r *Registry) Start(ctx context.Context) error {
+	if err := r.beat(ctx); err != nil {
+		return err
+	}
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.done = make(chan struct{})
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(r.tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := r.beat(ctx); err != nil && ctx.Err() == nil {
+					r.log.Warn("heartbeat failed", zap.Error(err))
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// SetDraining marks this member as draining (it stays listed as alive but
+// is no longer a target owner) and writes it at once.
+func (r *Registry) SetDraining(ctx context.Context) error {
+	r.mu.Lock()
+	r.member.Draining = true
+	r.mu.Unlock()
+	return r.beat(ctx)
+}
+
+// Stop stops heartbeating and removes this member.
+func (r *Registry) Stop(ctx context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	<-r.done
+	r.mu.Lock()
+	id := r.member.ID
+	r.mu.Unlock()
+	if err := r.kv.Delete(ctx, id); err != nil {
+		return fmt.Errorf("registry: remove %s: %w", id, err)
+	}
+	return nil
+}
+
+func (r *Registry) beat(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.tick)
+	defer cancel()
+	r.mu.Lock()
+	r.member.Heartbeat = time.Now().UTC()
+	b, err := json.Marshal(r.member)
+	id := r.member.ID
+	r.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("registry: encode: %w", err)
+	}
+	if _, err := r.kv.Put(ctx, id, b); err != nil {
+		return fmt.Errorf("registry: heartbeat: %w", err)
+	}
+	return nil
+}
+
+// Members lists every live member, sorted by id.
+func Members(ctx context.Context, kv jetstream.KeyValue) ([]Member, error) {
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("registry: list: %w", err)
+	}
+	var out []Member
+	for key := range lister.Keys() {
+		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("registry: get %s: %w", key, err)
+		}
+		var m Member
+		if json.Unmarshal(e.Value(), &m) != nil || m.ID == "" {
+			continue
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Live returns the ids of live, non-draining members.
+func Live(ctx context.Context, kv jetstream.KeyValue) ([]string, error) {
+	ms, err := Members(ctx, kv)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if !m.Draining {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids, nil
+}
+
+// Live returns the ids of live, non-draining members of this registry's bucket.
+func (r *Registry) Live(ctx context.Context) ([]string, error) { return Live(ctx, r.kv) }
