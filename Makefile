@@ -1,0 +1,47 @@
+# Switchboard: `make run` starts the standalone gateway, `make test` runs every test.
+GO      ?= go
+MODULES := shared api worker scheduler deployments
+BIN     := $(CURDIR)/bin
+# Test timeout per package; the suites take seconds to a few minutes.
+TESTFLAGS ?= -count=1 -timeout 15m
+
+.PHONY: build run demo test test-short bench fuzz vet tidy clean
+
+build:
+	cd shared && $(GO) build -o $(BIN)/wasim ./cmd/wasim
+	cd api && $(GO) build -o $(BIN)/switchboard-api ./cmd/switchboard-api
+	cd worker && $(GO) build -o $(BIN)/switchboard-worker ./cmd/switchboard-worker
+	cd scheduler && $(GO) build -o $(BIN)/switchboard-scheduler ./cmd/switchboard-scheduler
+	cd deployments && $(GO) build -o $(BIN)/switchboard ./cmd/switchboard
+
+## run: the standalone gateway (embedded NATS + SQLite under ./data) on :3000
+run: build
+	$(BIN)/switchboard
+
+## demo: standalone gateway with the built-in simulator; links a session and shows it working
+demo: build
+	./scripts/demo.sh
+
+vet:
+	@for m in $(MODULES); do echo "== vet $$m"; (cd $$m && $(GO) vet ./...) || exit 1; done
+
+## test: vet and test every module, each on its own (GOWORK=off) as well as in the workspace
+test: vet
+	@for m in $(MODULES); do echo "== test $$m"; (cd $$m && GOWORK=off $(GO) test $(TESTFLAGS) ./...) || exit 1; done
+
+test-short:
+	@for m in $(MODULES); do (cd $$m && $(GO) test -short $(TESTFLAGS) ./...) || exit 1; done
+
+## bench: every benchmark, printed as one table
+bench:
+	./scripts/bench.sh
+
+## fuzz: run the request-decoder fuzzers for a while each
+fuzz:
+	cd api && $(GO) test -run '^$$' -fuzz FuzzRequests -fuzztime 60s ./httpapi/
+
+tidy:
+	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,203 @@
+// Package standalone runs the whole gateway in one process: an embedded
+// nats-server with JetStream on disk, the api, one worker owning every shard
+// through the same lease code as a cluster, the scheduler, SQLite, and
+// optionally the built-in WhatsApp simulator.
+package standalone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/api/httpapi"
+	"github.com/switchboard-gw/switchboard/scheduler/scheduler"
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/config"
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/natsembed"
+	"github.com/switchboard-gw/switchboard/shared/waclient"
+	"github.com/switchboard-gw/switchboard/shared/wasim"
+	"github.com/switchboard-gw/switchboard/worker/worker"
+)
+
+// Config is the standalone configuration.
+type Config struct {
+	config.Config
+	// Simulator starts the built-in WhatsApp simulator and points the worker
+	// at it.
+	Simulator bool
+	// Banner receives the one-time admin key and the addresses; stdout in the
+	// binary. It is not the log: secrets never go to the logger.
+	Banner io.Writer
+}
+
+// Gateway is the running standalone gateway.
+type Gateway struct {
+	cfg Config
+	log *zap.Logger
+
+	ns    *natsembed.Server
+	nc    *nats.Conn
+	sim   *wasim.Server
+	ds    *devstore.Store
+	wrk   *worker.Worker
+	sched *scheduler.Scheduler
+	api   *httpapi.Server
+}
+
+// New checks the configuration; Start brings everything up.
+func New(cfg Config, log *zap.Logger) (*Gateway, error) {
+	if cfg.Banner == nil {
+		cfg.Banner = io.Discard
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("standalone: data dir is required")
+	}
+	return &Gateway{cfg: cfg, log: log}, nil
+}
+
+// Start starts the parts in dependency order. On error, whatever started is
+// stopped again.
+func (g *Gateway) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = g.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+	cfg := g.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("standalone: data dir: %w", err)
+	}
+	if cfg.AdminKey == "" {
+		key, created, err := loadOrCreateAdminKey(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.AdminKey = key
+		if created {
+			fmt.Fprintf(cfg.Banner, "Generated admin key (shown once, kept in %s): %s\n",
+				filepath.Join(cfg.DataDir, adminKeyFile), key)
+		}
+	}
+	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
+	if err != nil {
+		return err
+	}
+
+	if cfg.NATSURL == "" {
+		g.ns, err = natsembed.Start(natsembed.Config{StoreDir: filepath.Join(cfg.DataDir, "jetstream")})
+		if err != nil {
+			return err
+		}
+		g.nc, err = g.ns.Connect(nats.Name("switchboard"))
+	} else {
+		g.nc, err = bus.Connect(cfg.NATSURL, "switchboard")
+	}
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(g.nc)
+	if err != nil {
+		return fmt.Errorf("standalone: jetstream: %w", err)
+	}
+	buckets, err := bus.Ensure(ctx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	if err != nil {
+		return err
+	}
+
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		dbURL = "sqlite:" + filepath.Join(cfg.DataDir, "switchboard.db")
+	}
+	if g.ds, err = devstore.Open(ctx, dbURL, g.log); err != nil {
+		return err
+	}
+
+	simAddr := cfg.WASimulator
+	if cfg.Simulator {
+		g.sim, err = wasim.New(wasim.Config{WSAddr: cfg.SimWSAddr, ControlAddr: cfg.SimControlAddr, Logger: g.log.Named("wasim")})
+		if err != nil {
+			return err
+		}
+		if err := g.sim.Start(ctx); err != nil {
+			return err
+		}
+		simAddr = g.sim.ControlAddr()
+		fmt.Fprintf(cfg.Banner, "WhatsApp simulator: websocket %s, control http://%s\n", g.sim.WSAddr(), simAddr)
+	}
+	if simAddr != "" {
+		if _, err := waclient.PointAtSimulator(ctx, simAddr); err != nil {
+			return err
+		}
+	}
+
+	g.wrk, err = worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: simAddr}, g.nc, js, buckets, g.ds, g.log)
+	if err != nil {
+		return err
+	}
+	if err := g.wrk.Start(ctx); err != nil {
+		return err
+	}
+	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards}, js, buckets, g.log)
+	if err != nil {
+		return err
+	}
+	if err := g.sched.Start(ctx); err != nil {
+		return err
+	}
+	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards}, g.nc, js, buckets, g.log)
+	if err != nil {
+		return err
+	}
+	if err := g.api.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.Banner, "Switchboard listening on http://%s\n", g.api.Addr())
+	return nil
+}
+
+// APIAddr is the address the HTTP api listens on.
+func (g *Gateway) APIAddr() string { return g.api.Addr() }
+
+// SimulatorControlAddr is the built-in simulator's control address, or "".
+func (g *Gateway) SimulatorControlAddr() string {
+	if g.sim == nil {
+		return ""
+	}
+	return g.sim.ControlAddr()
+}
+
+// Stop stops the parts in reverse order. Sessions are disconnected, never
+// logged out, so they come back on the next start.
+func (g *Gateway) Stop(ctx context.Context) error {
+	var errs []error
+	if g.api != nil {
+		errs = append(errs, g.api.Stop(ctx))
+	}
+	if g.sched != nil {
+		errs = append(errs, g.sched.Stop(ctx))
+	}
+	if g.wrk != nil {
+		errs = append(errs, g.wrk.Stop(ctx))
+	}
+	if g.sim != nil {
+		errs = append(errs, g.sim.Stop(ctx))
+	}
+	if g.ds != nil {
+		errs = append(errs, g.ds.Close())
+	}
+	if g.nc != nil {
+		g.nc.Close()
+	}
+	if g.ns != nil {
+		g.ns.Shutdown()
+	}
+	return errors.Join(errs...)
+}
