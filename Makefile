@@ -12,7 +12,7 @@ build:
 	cd api && $(GO) build -o $(BIN)/switchboard-api ./cmd/switchboard-api
 	cd worker && $(GO) build -o $(BIN)/switchboard-worker ./cmd/switchboard-worker
 	cd scheduler && $(GO) build -o $(BIN)/switchboard-scheduler ./cmd/switchboard-scheduler
-	cd deployments && $(GO) build -o $(BIN)/switchboard ./cmd/switchboard
+	cd deployments && $(GO) build -o $(BIN)/switchboard ./cmd/switchboard && $(GO) build -o $(BIN)/switchboard-demo ./cmd/switchboard-demo
 
 ## run: the standalone gateway (embedded NATS + SQLite under ./data) on :3000
 run: build
