@@ -1,0 +1,110 @@
+// Package devstore opens the database that keeps whatsmeow device keys and
+// Switchboard's own durable tables, upgrades its schema once, and records
+// which device each session is linked to.
+//
+// URLs are sqlite:PATH (pure-Go modernc.org/sqlite, foreign keys, WAL, busy
+// timeout) or postgres://… (pgx v5). Device keys are secrets: nothing in this
+// package logs them.
+package devstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"go.mau.fi/util/dbutil"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/types"
+	"go.uber.org/zap"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/switchboard-gw/switchboard/shared/devstore/walog"
+)
+
+// Pool sizes. SQLite serialises writers anyway; Postgres connections are
+// shared by every client of a worker.
+const (
+	postgresMaxConns = 20
+	sqliteMaxConns   = 8
+	connMaxIdleTime  = 5 * time.Minute
+)
+
+// Links records the session↔device link. The worker depends on this rather
+// than on *Store.
+type Links interface {
+	// Link records that tenant/session is linked to the device jid.
+	Link(ctx context.Context, tenant, session string, jid types.JID) error
+	// Unlink forgets the link of tenant/session (no error when none).
+	Unlink(ctx context.Context, tenant, session string) error
+	// DeviceFor loads the linked device of tenant/session, or nil when the
+	// session has no link or its device is gone.
+	DeviceFor(ctx context.Context, tenant, session string) (*store.Device, error)
+	// NewDevice returns a fresh, unsaved device for linking.
+	NewDevice() *store.Device
+}
+
+var _ Links = (*Store)(nil)
+
+// Store is an open device database.
+type Store struct {
+	db        *sql.DB
+	ours      *dbutil.Database
+	container *sqlstore.Container
+	log       *zap.Logger
+}
+
+// Open opens the database at databaseURL, runs whatsmeow's and Switchboard's
+// schema upgrades (on Postgres under an advisory lock, so workers starting
+// together do not race) and returns the store.
+func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, error) {
+	t, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	log = log.Named("devstore")
+	db, err := sql.Open(t.driver, t.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("devstore: open: %w", err)
+	}
+	if t.isPostgres() {
+		db.SetMaxOpenConns(postgresMaxConns)
+	} else {
+		db.SetMaxOpenConns(sqliteMaxConns)
+	}
+	db.SetConnMaxIdleTime(connMaxIdleTime)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("devstore: ping: %w", err)
+	}
+	ours, err := dbutil.NewWithDB(db, t.dialect)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("devstore: dialect: %w", err)
+	}
+	ours.UpgradeTable = upgradeTable
+	ours.VersionTable = versionTable
+	container := sqlstore.NewWithDB(db, t.dialect, walog.New(log.Named("whatsmeow")))
+	if err := upgrade(ctx, db, t, container, ours); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	log.Info("device store open", zap.String("dialect", t.dialect))
+	return &Store{db: db, ours: ours, container: container, log: log}, nil
+}
+
+// Container is the whatsmeow device container; one per process.
+func (s *Store) Container() *sqlstore.Container { return s.container }
+
+// NewDevice returns a fresh, unsaved device. whatsmeow saves it on pairing.
+func (s *Store) NewDevice() *store.Device { return s.container.NewDevice() }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("devstore: close: %w", err)
+	}
+	return nil
+}

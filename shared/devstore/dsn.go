@@ -1,0 +1,56 @@
+package devstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Database URL schemes.
+const (
+	sqlitePrefix = "sqlite:"
+	// sqliteDriver is modernc.org/sqlite's database/sql driver name. dbutil
+	// parses any name starting with "sqlite" as the SQLite dialect, so the
+	// same string serves as whatsmeow's dialect.
+	sqliteDriver   = "sqlite"
+	postgresDriver = "pgx"
+	// postgresDialect is what dbutil (and so whatsmeow) call Postgres.
+	postgresDialect = "postgres"
+)
+
+// sqlitePragmas are required for whatsmeow (foreign keys, checked at upgrade)
+// and for many concurrent clients (WAL, busy timeout).
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+
+// ErrUnsupportedURL is returned for a database URL that is neither sqlite:
+// nor postgres.
+var ErrUnsupportedURL = errors.New("devstore: database url must be sqlite:PATH or postgres://…")
+
+// target is how to open one database.
+type target struct {
+	driver  string
+	dsn     string
+	dialect string
+}
+
+// parseURL turns a SWITCHBOARD_DATABASE_URL into a driver, a DSN and a dialect.
+func parseURL(url string) (target, error) {
+	switch {
+	case strings.HasPrefix(url, sqlitePrefix):
+		path := strings.TrimPrefix(url, sqlitePrefix)
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return target{}, fmt.Errorf("%w: empty sqlite path", ErrUnsupportedURL)
+		}
+		if strings.Contains(path, "?") {
+			return target{}, fmt.Errorf("%w: sqlite path must not carry options", ErrUnsupportedURL)
+		}
+		return target{driver: sqliteDriver, dsn: "file:" + path + "?" + sqlitePragmas, dialect: sqliteDriver}, nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return target{driver: postgresDriver, dsn: url, dialect: postgresDialect}, nil
+	}
+	return target{}, ErrUnsupportedURL
+}
+
+// isPostgres reports whether t is a Postgres target.
+func (t target) isPostgres() bool { return t.dialect == postgresDialect }
