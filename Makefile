@@ -5,9 +5,9 @@ BIN     := $(CURDIR)/bin
 # Test timeout per package; the suites take seconds to a few minutes.
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: build run demo test test-short bench fuzz vet tidy clean
+.PHONY: build run demo test test-short bench fuzz vet tidy clean cluster-up cluster-down
 
-build:
+build: bin/nats-server
 	cd shared && $(GO) build -o $(BIN)/wasim ./cmd/wasim
 	cd api && $(GO) build -o $(BIN)/switchboard-api ./cmd/switchboard-api
 	cd worker && $(GO) build -o $(BIN)/switchboard-worker ./cmd/switchboard-worker
@@ -45,3 +45,13 @@ tidy:
 
 clean:
 	rm -rf $(BIN)
+
+## bin/nats-server: the pinned nats-server from the Go module (the system one is too old for KV TTLs)
+bin/nats-server: shared/go.mod
+	cd shared && $(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
+
+cluster-up: build
+	./scripts/cluster-up.sh
+
+cluster-down:
+	./scripts/cluster-down.sh
