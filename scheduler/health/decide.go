@@ -1,0 +1,127 @@
+package health
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/shared/session"
+)
+
+// Decide applies the rules to one session. Only sessions the tenant wants
+// running are checked; for any other the bookkeeping is dropped.
+func Decide(r Rules, in Input) Verdict {
+	v := decide(r, in)
+	switch {
+	case v.Book == in.Book:
+		v.Write = Keep
+	case v.Book.Empty():
+		v.Write = Delete
+	default:
+		v.Write = Put
+	}
+	return v
+}
+
+func decide(r Rules, in Input) Verdict {
+	if in.Record.Desired != session.DesiredRunning {
+		return Verdict{}
+	}
+	book := in.Book
+	// A login after our last restart means the restarts worked: start over.
+	if lc := in.Record.State.LastConnectedAt; lc != nil && lc.After(book.LastAt) && book.Attempts > 0 {
+		book = Book{LoggedOut: book.LoggedOut}
+	}
+	reason, healthy := check(r, in)
+	switch {
+	case healthy && in.Record.State.Status == session.StatusWorking:
+		return Verdict{} // reached WORKING: attempts reset, nothing to keep
+	case healthy:
+		return Verdict{Book: book}
+	case reason == ReasonLoggedOut:
+		return loggedOut(in, book)
+	}
+	return restart(r, in, book, reason)
+}
+
+// check reports whether the session is healthy, and if not, why.
+func check(r Rules, in Input) (Reason, bool) {
+	st := in.Record.State
+	switch st.Status {
+	case session.StatusWorking:
+		if st.Owner != "" && !in.OwnerLive {
+			return ReasonOwnerGone, false
+		}
+		if in.Now.Sub(latest(st.LastKeepalive, st.UpdatedAt)) > r.KeepaliveTimeout {
+			return ReasonSocket, false
+		}
+	case session.StatusStopped:
+		return ReasonStopped, false
+	case session.StatusFailed:
+		return ReasonFailed, false
+	case session.StatusLoggedOut:
+		return ReasonLoggedOut, false
+	case session.StatusScanQR, session.StatusPairCode:
+		// Linking is normal for a new session; a QR for a session that was
+		// logged in before means the phone removed the device.
+		if st.LastConnectedAt != nil {
+			return ReasonLoggedOut, false
+		}
+	default: // CREATED, STARTING, CONNECTED, or no state written yet
+		since := st.UpdatedAt
+		if since.IsZero() {
+			since = in.Record.UpdatedAt
+		}
+		if in.Now.Sub(since) > r.StuckAfter {
+			return ReasonStuck, false
+		}
+	}
+	return "", true
+}
+
+func restart(r Rules, in Input, book Book, reason Reason) Verdict {
+	switch {
+	case book.GivenUp():
+		return Verdict{Reason: reason, Book: book}
+	case book.LastSweep == in.Sweep:
+		// This sweep already restarted it (a re-run of the same tick): the
+		// same command id is published again and the stream drops it.
+		return Verdict{Action: Restart, Reason: reason, Book: book}
+	case !in.WorkersLive:
+		return Verdict{Action: Defer, Reason: reason, Book: book}
+	case book.Attempts > 0 && in.Now.Before(book.LastAt.Add(r.Backoff(book.Attempts))):
+		return Verdict{Action: Backoff, Reason: reason, Book: book}
+	case book.Attempts >= r.MaxAttempts:
+		book.GivenUpAt = in.Now
+		return Verdict{Action: GiveUp, Reason: reason, Book: book}
+	}
+	book.Attempts++
+	book.LastAt = in.Now
+	book.LastSweep = in.Sweep
+	book.Reason = reason
+	return Verdict{Action: Restart, Reason: reason, Book: book}
+}
+
+func loggedOut(in Input, book Book) Verdict {
+	key := LogoutKey(in.Record.State)
+	if book.LoggedOut == key {
+		return Verdict{Reason: ReasonLoggedOut, Book: book}
+	}
+	book.LoggedOut = key
+	return Verdict{Action: LoggedOut, Reason: ReasonLoggedOut, Book: book, LogoutKey: key}
+}
+
+// LogoutKey identifies one logout: the login it ended, or when there was
+// none, the time the state was written.
+func LogoutKey(st session.State) string {
+	if st.LastConnectedAt != nil {
+		return strconv.FormatInt(st.LastConnectedAt.UnixNano(), 10)
+	}
+	return "u" + strconv.FormatInt(st.UpdatedAt.UnixNano(), 10)
+}
+
+func latest(t *time.Time, u time.Time) time.Time {
+	if t != nil && t.After(u) {
+		return *t
+	}
+	return u
+}
