@@ -1,0 +1,87 @@
+// Command switchboard-api serves Switchboard's HTTP api against a NATS
+// JetStream cluster.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/api/httpapi"
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/config"
+	"github.com/switchboard-gw/switchboard/shared/logging"
+)
+
+const (
+	startTimeout = 60 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard-api:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	if cfg.NATSURL == "" {
+		return fmt.Errorf("SWITCHBOARD_NATS_URL is required (the standalone binary embeds NATS)")
+	}
+	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	nc, err := bus.Connect(cfg.NATSURL, "switchboard-api")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	buckets, err := bus.Ensure(startCtx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	if err != nil {
+		return err
+	}
+	srv, err := httpapi.New(httpapi.Config{
+		Addr:       cfg.HTTPAddr,
+		AdminKey:   cfg.AdminKey,
+		TenantKeys: tenantKeys,
+		Shards:     cfg.Shards,
+	}, nc, js, buckets, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(startCtx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	// The signal context is done; give the drain its own deadline.
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancelStop()
+	return srv.Stop(stopCtx)
+}

@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/shard"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr      = ":3000"
+	DefaultBodyLimit = 1 << 20
+	DefaultPairWait  = 25 * time.Second
+	// AdminTenant is the tenant the admin key acts as.
+	AdminTenant = "default"
+)
+
+// Config configures the HTTP api.
+type Config struct {
+	// Addr is the listen address; ":0" picks a free port (see Server.Addr).
+	Addr string
+	// AdminKey is the bootstrap bearer key; it acts as tenant "default".
+	AdminKey string
+	// TenantKeys maps an api key to its tenant (config.ParseTenantKeys).
+	TenantKeys map[string]string
+	// Shards is the shard count N, reported by the status endpoint.
+	Shards int
+	// BodyLimit is the largest accepted request body in bytes.
+	BodyLimit int
+	// PairWait caps how long POST …/pair waits for the worker's code.
+	PairWait time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.Shards <= 0 {
+		c.Shards = shard.DefaultCount
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.PairWait <= 0 {
+		c.PairWait = DefaultPairWait
+	}
+}
+
+// Validate checks that someone can authenticate and that every tenant name
+// is a valid subject token.
+func (c Config) Validate() error {
+	if c.AdminKey == "" && len(c.TenantKeys) == 0 {
+		return errors.New("httpapi: an admin key or tenant keys are required")
+	}
+	for key, tenant := range c.TenantKeys {
+		if key == "" || !session.ValidID(tenant) {
+			return fmt.Errorf("httpapi: tenant %q: tenant names must match [A-Za-z0-9_-]{1,64} and keys be non-empty", tenant)
+		}
+		if key == c.AdminKey && tenant != AdminTenant {
+			return fmt.Errorf("httpapi: tenant %q uses the admin key", tenant)
+		}
+	}
+	if c.Shards > 4096 {
+		return errors.New("httpapi: Shards must be at most 4096")
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+package httpapi
+
+import (
+	"github.com/gofiber/fiber/v3"
+	"github.com/nats-io/nats.go"
+)
+
+// routes registers every surface. Unknown paths and methods fall through to
+// Fiber's 404/405, which the error handler turns into JSON.
+func (s *Server) routes() {
+	s.app.Get("/healthz", s.health)
+
+	v1 := s.app.Group("/api/v1/sessions")
+	v1.Post("/", s.authed(s.createSession))
+	v1.Get("/", s.authed(s.listSessions))
+	v1.Get("/:id", s.authed(s.getSession))
+	v1.Delete("/:id", s.authed(s.deleteSession))
+	v1.Get("/:id/status", s.authed(s.getStatus))
+	v1.Get("/:id/device", s.authed(s.getDevice))
+	v1.Get("/:id/qr", s.authed(s.qr))
+	v1.Post("/:id/pair", s.authed(s.pair))
+	v1.Post("/:id/connect", s.authed(s.action(s.svc.Connect, "Session connecting")))
+	v1.Post("/:id/disconnect", s.authed(s.action(s.svc.Disconnect, "Session disconnecting")))
+	v1.Post("/:id/restart", s.authed(s.action(s.svc.Restart, "Session restarting")))
+	v1.Post("/:id/logout", s.authed(s.action(s.svc.Logout, "Session logging out")))
+}
+
+// health answers without authentication: ok while NATS is connected (reads
+// keep working from the mirror either way).
+func (s *Server) health(c fiber.Ctx) error {
+	st := s.nc.Status()
+	ok := st == nats.CONNECTED
+	code := fiber.StatusOK
+	if !ok {
+		code = fiber.StatusServiceUnavailable
+		c.Set(fiber.HeaderRetryAfter, RetryAfter)
+	}
+	return c.Status(code).JSON(fiber.Map{"ok": ok, "nats": st.String()})
+}

@@ -1,0 +1,133 @@
+// Package httpapi serves Switchboard's HTTP api with Fiber: authentication,
+// request decoding, the route tables of each surface and the one error
+// handler. The session logic lives in package sessions.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/api/mirror"
+	"github.com/switchboard-gw/switchboard/api/sessions"
+	"github.com/switchboard-gw/switchboard/shared/bus"
+)
+
+// Connection timeouts of the HTTP server. The write timeout leaves room for
+// a pair request's wait.
+const (
+	readTimeout  = 30 * time.Second
+	writeTimeout = 60 * time.Second
+	idleTimeout  = 120 * time.Second
+)
+
+// Server is the HTTP api: a Fiber app over the session core and the mirror.
+type Server struct {
+	cfg    Config
+	log    *zap.Logger
+	nc     *nats.Conn
+	mirror *mirror.Mirror
+	svc    *sessions.Service
+	auth   authenticator
+	app    *fiber.App
+
+	// ctx is the parent of every request's NATS work; Stop cancels it so
+	// that long waits (pair) end at once.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	ln     net.Listener
+	served chan error
+}
+
+// New builds the server; Start runs it.
+func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log *zap.Logger) (*Server, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil {
+		return nil, errors.New("httpapi: nats connection, jetstream and buckets are required")
+	}
+	log = log.Named("api")
+	m, err := mirror.New(mirror.Config{Sessions: b.Sessions, Pairing: b.Pairing, PairingTTL: bus.PairingTTL}, log)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait}, log)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
+	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.app = fiber.New(fiber.Config{
+		ErrorHandler:  s.handleError,
+		BodyLimit:     cfg.BodyLimit,
+		ReadTimeout:   readTimeout,
+		WriteTimeout:  writeTimeout,
+		IdleTimeout:   idleTimeout,
+		CaseSensitive: true,
+	})
+	s.routes()
+	return s, nil
+}
+
+// Start syncs the mirror, then listens on Config.Addr and serves in the
+// background. It returns once the listener is bound.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.mirror.Start(ctx); err != nil {
+		return fmt.Errorf("httpapi: %w", err)
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		_ = s.mirror.Stop(ctx)
+		return fmt.Errorf("httpapi: listen: %w", err)
+	}
+	s.ln = ln
+	s.served = make(chan error, 1)
+	go func() {
+		s.served <- s.app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true})
+	}()
+	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
+	return nil
+}
+
+// Addr is the bound listen address (useful with port 0), or "" before Start.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Stop ends pending waits, drains in-flight requests until ctx ends, and
+// stops the mirror.
+func (s *Server) Stop(ctx context.Context) error {
+	s.cancel()
+	var errs []error
+	if s.served != nil {
+		if err := s.app.ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("httpapi: shutdown: %w", err))
+		}
+		select {
+		case err := <-s.served:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("httpapi: serve: %w", err))
+			}
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("httpapi: serve: %w", ctx.Err()))
+		}
+	}
+	if err := s.mirror.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

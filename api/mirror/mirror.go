@@ -1,0 +1,110 @@
+// Package mirror keeps a local, read-only copy of the wa_sessions and
+// wa_pairing KV buckets, fed by KV watches, so the api answers reads without
+// touching NATS.
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// rewatchDelay is how long a watch waits before it is re-created after its
+// subscription closed unexpectedly.
+const rewatchDelay = time.Second
+
+// Config configures a Mirror.
+type Config struct {
+	// Sessions is the wa_sessions bucket. Required.
+	Sessions jetstream.KeyValue
+	// Pairing is the wa_pairing bucket. Required.
+	Pairing jetstream.KeyValue
+	// PairingTTL hides pairing entries older than this (the bucket expires
+	// them without delete markers, so the watch never reports it).
+	PairingTTL time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.PairingTTL <= 0 {
+		c.PairingTTL = 5 * time.Minute
+	}
+}
+
+// Validate reports a missing bucket.
+func (c Config) Validate() error {
+	if c.Sessions == nil || c.Pairing == nil {
+		return errors.New("mirror: Sessions and Pairing buckets are required")
+	}
+	return nil
+}
+
+// Mirror is the local copy of both buckets. Its read methods are safe for
+// concurrent use and never block on NATS.
+type Mirror struct {
+	cfg      Config
+	log      *zap.Logger
+	sessions *sessionTable
+	pairing  *pairingTable
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a Mirror; Start begins watching.
+func New(cfg Config, log *zap.Logger) (*Mirror, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log = log.Named("mirror")
+	return &Mirror{
+		cfg:      cfg,
+		log:      log,
+		sessions: newSessionTable(log),
+		pairing:  newPairingTable(log, cfg.PairingTTL),
+	}, nil
+}
+
+// Start starts both watches and returns once both delivered their initial
+// values, or with ctx's error. The watches run until Stop.
+func (m *Mirror) Start(ctx context.Context) error {
+	// The watches outlive Start's ctx (often a startup timeout); Stop ends them.
+	runCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	sessionsSynced := make(chan struct{})
+	pairingSynced := make(chan struct{})
+	m.run(runCtx, m.cfg.Sessions, m.sessions, sessionsSynced)
+	m.run(runCtx, m.cfg.Pairing, m.pairing, pairingSynced)
+	for _, ch := range []chan struct{}{sessionsSynced, pairingSynced} {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("mirror: initial sync: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// Stop ends the watches and waits for their goroutines.
+func (m *Mirror) Stop(ctx context.Context) error {
+	if m.cancel == nil {
+		return nil
+	}
+	m.cancel()
+	done := make(chan struct{})
+	go func() {
+		m.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mirror: stop: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,112 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/command"
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/subject"
+)
+
+// CreateInput is a create request, already decoded by a surface.
+type CreateInput struct {
+	// ID is the client's session id; empty generates one.
+	ID string
+	// Config is the client's configuration, validated by Create.
+	Config session.Config
+	// IdempotencyKey, when set, scopes the start command's id.
+	IdempotencyKey string
+}
+
+// Create stores a new session record (Desired=running, status STARTING)
+// with a KV create, so a duplicate id within the tenant fails, and
+// publishes start. When the publish fails the record is deleted again
+// (compare-and-delete on its revision) and ErrUnavailable is returned, so
+// the client can simply retry the create.
+func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (session.Record, error) {
+	id := in.ID
+	if id == "" {
+		id = uuid.NewString()
+	} else if !session.ValidID(id) {
+		return session.Record{}, ErrInvalidID
+	}
+	if err := validIdempotencyKey(in.IdempotencyKey); err != nil {
+		return session.Record{}, err
+	}
+	cfg, err := normalizeConfig(in.Config)
+	if err != nil {
+		return session.Record{}, err
+	}
+	if err := s.available(); err != nil {
+		return session.Record{}, err
+	}
+	now := s.now()
+	rec := session.Record{
+		Tenant:    tenant,
+		ID:        id,
+		Config:    cfg,
+		Desired:   session.DesiredRunning,
+		State:     session.State{Status: session.StatusStarting, UpdatedAt: now},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	rev, err := s.store(ctx, rec)
+	if err != nil {
+		return session.Record{}, err
+	}
+	cmd := s.newCommand(tenant, id, command.Start, in.IdempotencyKey)
+	if err := s.publish(ctx, cmd); err != nil {
+		s.rollback(ctx, rec, rev)
+		return session.Record{}, err
+	}
+	return rec, nil
+}
+
+// store checks the name and creates the record, under createMu so that two
+// creates in this process cannot take the same name. (Two api processes
+// may still race on a name; ids are unique by the KV create.)
+func (s *Service) store(ctx context.Context, rec session.Record) (uint64, error) {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return 0, fmt.Errorf("sessions: encode record: %w", err)
+	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if rec.Config.Name != "" && s.cfg.Mirror.NameTaken(rec.Tenant, rec.Config.Name, rec.ID) {
+		return 0, ErrNameExists
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
+	defer cancel()
+	rev, err := s.cfg.Sessions.Create(ctx, subject.SessionKey(rec.Tenant, rec.ID), body)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, withMessage(ErrExists, "a session with this id already exists (or is still being deleted)", nil)
+	}
+	if err != nil {
+		return 0, s.natsErr("create session", err)
+	}
+	s.cfg.Mirror.Put(rec, rev)
+	return rev, nil
+}
+
+// rollback deletes a just-created record whose start command could not be
+// published. If that fails too (NATS is down), the record stays in
+// STARTING, where the scheduler's stuck-in-STARTING audit restarts it.
+func (s *Service) rollback(ctx context.Context, rec session.Record, rev uint64) {
+	// Detached: the request may be ending, the cleanup should still run.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.OpTimeout)
+	defer cancel()
+	err := s.cfg.Sessions.Delete(ctx, subject.SessionKey(rec.Tenant, rec.ID), jetstream.LastRevision(rev))
+	if err != nil {
+		s.log.Error("rollback of created session failed", zap.String("tenant", rec.Tenant),
+			zap.String("session", rec.ID), zap.Uint64("revision", rev), zap.Error(err))
+		return
+	}
+	s.cfg.Mirror.Forget(rec.Tenant, rec.ID, rev)
+}
