@@ -1,0 +1,114 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/scheduler/health"
+	"github.com/switchboard-gw/switchboard/shared/shard"
+)
+
+// StateBucket is the KV bucket (no TTL) holding the scheduler's durable
+// bookkeeping: the last handled sweep and per-session restart books. The
+// shared wa_scheduler bucket cannot hold them: its entries expire with the
+// leader lease TTL.
+const StateBucket = "wa_scheduler_state"
+
+// Keys in the scheduler buckets.
+const (
+	// leaderKey is the leader lease in the shared wa_scheduler bucket.
+	leaderKey = "leader"
+	// lastSweepKey records the last claimed sweep in StateBucket.
+	lastSweepKey = "sweep.last"
+	// bookPrefix starts the restart book keys: restart.<tenant>.<session>.
+	bookPrefix = "restart."
+)
+
+// LivenessPeriod is the contract with the workers: while a session is
+// WORKING, its owner writes State.LastKeepalive at least this often.
+const LivenessPeriod = 30 * time.Second
+
+// Defaults.
+const (
+	DefaultInterval    = 15 * time.Minute
+	DefaultStuckAfter  = 60 * time.Second
+	DefaultMaxAttempts = 5
+	DefaultBaseBackoff = 5 * time.Minute
+	// DefaultKeepaliveTimeout is three missed liveness periods.
+	DefaultKeepaliveTimeout = 3 * LivenessPeriod
+	// minInterval keeps sweep ids (unix seconds of the tick) unique.
+	minInterval = time.Second
+)
+
+// Config configures a Scheduler.
+type Config struct {
+	// ID names this replica; it is the leader lease holder.
+	ID string
+	// Interval is the sweep period (SWITCHBOARD_HEALTHCHECK_INTERVAL).
+	Interval time.Duration
+	// Shards is the shard count N; the sweep audits leases 0..N-1.
+	Shards int
+	// StuckAfter is how long a session may stay connecting before a restart.
+	StuckAfter time.Duration
+	// MaxAttempts is how many restarts a failing session gets before the
+	// scheduler gives up on it.
+	MaxAttempts int
+	// BaseBackoff is the wait after the first restart; it doubles per attempt.
+	BaseBackoff time.Duration
+	// KeepaliveTimeout is how stale State.LastKeepalive of a WORKING session
+	// may be before its socket counts as dead.
+	KeepaliveTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.ID == "" {
+		host, _ := os.Hostname()
+		c.ID = fmt.Sprintf("scheduler-%s-%d", host, os.Getpid())
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Shards == 0 {
+		c.Shards = shard.DefaultCount
+	}
+	if c.StuckAfter == 0 {
+		c.StuckAfter = DefaultStuckAfter
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.BaseBackoff == 0 {
+		c.BaseBackoff = DefaultBaseBackoff
+	}
+	if c.KeepaliveTimeout == 0 {
+		c.KeepaliveTimeout = DefaultKeepaliveTimeout
+	}
+}
+
+// Validate checks the configuration after defaults were applied.
+func (c Config) Validate() error {
+	if c.ID == "" {
+		return errors.New("scheduler: ID is required")
+	}
+	if c.Interval < minInterval {
+		return fmt.Errorf("scheduler: Interval must be at least %v", minInterval)
+	}
+	if c.Shards < 1 {
+		return errors.New("scheduler: Shards must be positive")
+	}
+	if err := c.rules().Validate(); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	return nil
+}
+
+func (c Config) rules() health.Rules {
+	return health.Rules{
+		StuckAfter:       c.StuckAfter,
+		KeepaliveTimeout: c.KeepaliveTimeout,
+		MaxAttempts:      c.MaxAttempts,
+		BaseBackoff:      c.BaseBackoff,
+	}
+}
