@@ -1,0 +1,41 @@
+package wasim
+
+import "sync/atomic"
+
+// Stats is a snapshot of the simulator's counters. The JSON names are part of
+// the control API (GET /stats).
+type Stats struct {
+	// Connections is the number of open websocket connections.
+	Connections int64 `json:"connections"`
+	// LoggedIn is the number of devices with a logged-in connection.
+	LoggedIn int64 `json:"logged_in"`
+	// Handshakes counts completed Noise handshakes.
+	Handshakes int64 `json:"handshakes"`
+	// Pairings counts devices linked through QR or link code.
+	Pairings int64 `json:"pairings"`
+	// Replaced counts connections closed with conflict type="replaced".
+	Replaced int64 `json:"replaced"`
+	// Messages counts inbound messages delivered to a device connection.
+	Messages int64 `json:"messages"`
+}
+
+type counters struct {
+	connections atomic.Int64
+	loggedIn    atomic.Int64
+	handshakes  atomic.Int64
+	pairings    atomic.Int64
+	replaced    atomic.Int64
+	messages    atomic.Int64
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Connections: s.stats.connections.Load(),
+		LoggedIn:    s.stats.loggedIn.Load(),
+		Handshakes:  s.stats.handshakes.Load(),
+		Pairings:    s.stats.pairings.Load(),
+		Replaced:    s.stats.replaced.Load(),
+		Messages:    s.stats.messages.Load(),
+	}
+}
