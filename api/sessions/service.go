@@ -21,6 +21,8 @@ const (
 	DefaultOpTimeout = 5 * time.Second
 	// maxCASAttempts bounds the re-read-and-retry loop of a record update.
 	maxCASAttempts = 16
+	// casBackoff scales the random wait between CAS attempts.
+	casBackoff = 500 * time.Microsecond
 )
 
 // Config configures a Service.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -54,6 +56,9 @@ func (s *Service) update(ctx context.Context, tenant, id string, allowDeleted bo
 		}
 		rev, err := s.cfg.Sessions.Update(ctx, key, body, entry.Revision())
 		if isConflict(err) && attempt < maxCASAttempts {
+			if err := backoff(ctx, attempt); err != nil {
+				return session.Record{}, s.natsErr("update session", err)
+			}
 			continue
 		}
 		if err != nil {
@@ -77,6 +82,20 @@ func setDesired(d session.Desired) mutation {
 
 // unchanged is a mutation that only checks the record exists.
 func unchanged(*session.Record) (bool, error) { return false, nil }
+
+// backoff waits a random 0..attempt×casBackoff before a CAS retry, so an
+// api and a worker that keep writing the same record do not stay in
+// lockstep, both reading the same revision and the api always losing.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(time.Duration(attempt) * casBackoff))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 func isConflict(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
