@@ -1,6 +1,7 @@
 package wasim
 
 import (
+	"bytes"
 	"context"
 	"crypto/cipher"
 	"encoding/binary"
@@ -61,9 +62,10 @@ type conn struct {
 	wn   uint32
 
 	// Guarded by srv.mu.
-	dev *device       // logged-in device, nil before login or once replaced
-	reg  *registration // pairing state of a registration connection
-	gone bool          // the connection ended
+	dev     *device       // logged-in device, nil before login or once replaced
+	reg     *registration // pairing state of a registration connection
+	gone    bool          // the connection ended
+	closing bool          // a disconnect was sent; the socket closes soon
 }
 
 func (s *Server) wsHandler() http.Handler {
@@ -124,16 +126,21 @@ func (c *conn) run(ctx context.Context) {
 // feed splits a websocket message into frames. whatsmeow sends one frame per
 // message, but partial and batched frames are accepted too.
 func (c *conn) feed(msg []byte) error {
-	if !c.headerSeen {
-		if len(msg) < len(waConnHeader) || string(msg[:len(waConnHeader)]) != string(waConnHeader) {
-			return fmt.Errorf("%w: bad connection header", errMalformed)
-		}
-		c.headerSeen = true
-		msg = msg[len(waConnHeader):]
-	}
 	if len(c.partial) > 0 {
 		msg = append(c.partial, msg...)
 		c.partial = nil
+	}
+	if !c.headerSeen {
+		n := min(len(msg), len(waConnHeader))
+		if !bytes.Equal(msg[:n], waConnHeader[:n]) {
+			return fmt.Errorf("%w: bad connection header", errMalformed)
+		}
+		if n < len(waConnHeader) {
+			c.partial = bytes.Clone(msg)
+			return nil
+		}
+		c.headerSeen = true
+		msg = msg[len(waConnHeader):]
 	}
 	for len(msg) >= frameLengthSize {
 		n := int(msg[0])<<16 | int(msg[1])<<8 | int(msg[2])

@@ -288,3 +288,13 @@ func control(t testing.TB, sim *wasim.Server, method, path, body string) (int, m
 	}
 	return resp.StatusCode, out
 }
+
+// Event type aliases keep table-driven waits short.
+type (
+	connectedEvent = *events.Connected
+	loggedOutEvent = *events.LoggedOut
+)
+
+func statsLoggedIn(n int64) func(wasim.Stats) bool {
+	return func(s wasim.Stats) bool { return s.LoggedIn == n }
+}

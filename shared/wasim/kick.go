@@ -44,18 +44,28 @@ func (s *Server) liveConn(jid string) (*device, *conn, error) {
 // (Config.RestartCloseDelay for restart) so the client handles it first.
 // Errors: ErrInvalidInput, ErrUnknownDevice, ErrDeviceOffline.
 func (s *Server) Kick(ctx context.Context, jid string, kind Kick) error {
-	dev, c, err := s.liveConn(jid)
+	switch kind {
+	case KickLogout, KickReplace, KickRestart, KickDrop:
+	default:
+		return fmt.Errorf("%w: kick %q", ErrInvalidInput, kind)
+	}
+	dev, _, err := s.liveConn(jid)
 	if err != nil {
 		return err
 	}
-	if c == nil {
+	s.mu.Lock()
+	c := dev.conn
+	if c == nil || c.closing || dev.removed {
+		s.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrDeviceOffline, jid)
 	}
+	c.closing = true
+	if kind == KickLogout {
+		dev.removed = true
+	}
+	s.mu.Unlock()
 	switch kind {
 	case KickLogout:
-		s.mu.Lock()
-		dev.removed = true
-		s.mu.Unlock()
 		c.sendThenClose(streamError("401", "device_removed"), s.cfg.CloseDelay)
 	case KickReplace:
 		s.stats.replaced.Add(1)
@@ -64,8 +74,6 @@ func (s *Server) Kick(ctx context.Context, jid string, kind Kick) error {
 		c.sendThenClose(streamError("515", ""), s.cfg.RestartCloseDelay)
 	case KickDrop:
 		c.closeNow()
-	default:
-		return fmt.Errorf("%w: kick %q", ErrInvalidInput, kind)
 	}
 	return nil
 }
@@ -100,10 +108,16 @@ func (s *Server) Fail(ctx context.Context, jid string, reason int) error {
 	}
 	s.mu.Lock()
 	c := dev.conn
+	if c != nil && c.closing {
+		c = nil
+	}
 	if c == nil {
 		dev.failReason = reason
 	} else if isLoggedOutReason(reason) {
 		dev.removed = true
+	}
+	if c != nil {
+		c.closing = true
 	}
 	s.mu.Unlock()
 	if c != nil {

@@ -46,6 +46,7 @@ func (s *Server) login(c *conn, username uint64, index uint32) error {
 	c.dev = dev
 	if old != nil {
 		old.dev = nil
+		old.closing = true
 	} else {
 		s.stats.loggedIn.Add(1)
 	}

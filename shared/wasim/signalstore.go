@@ -7,9 +7,9 @@ import (
 	"go.mau.fi/libsignal/ecc"
 	"go.mau.fi/libsignal/keys/identity"
 	"go.mau.fi/libsignal/protocol"
+	"go.mau.fi/libsignal/serialize"
 	"go.mau.fi/libsignal/state/record"
 	"go.mau.fi/libsignal/state/store"
-	"go.mau.fi/libsignal/serialize"
 )
 
 // signalSerializer is the serializer whatsmeow uses for its Signal records.
