@@ -1,0 +1,56 @@
+// Command wasim runs the WhatsApp Web simulator (package wasim) as a
+// standalone process for the gateway's integration and load tests.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/wasim"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "wasim:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg := wasim.Config{}
+	var level string
+	flag.StringVar(&cfg.WSAddr, "ws-addr", wasim.DefaultWSAddr, "websocket listen address (port 0 = free port)")
+	flag.StringVar(&cfg.ControlAddr, "control-addr", wasim.DefaultControlAddr, "control API listen address (port 0 = free port)")
+	flag.IntVar(&cfg.QRRefs, "qr-refs", wasim.DefaultQRRefs, "QR refs per pair-device IQ (6 like WhatsApp; 1-2 for short QR timeouts)")
+	flag.StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
+	flag.Parse()
+
+	log, err := logging.New(level)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	cfg.Logger = log
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sim, err := wasim.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := sim.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("wasim ws=%s control=%s\n", sim.WSAddr(), sim.ControlAddr())
+	<-ctx.Done()
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return sim.Stop(stopCtx)
+}
