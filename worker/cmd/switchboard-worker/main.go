@@ -1,0 +1,87 @@
+// Command switchboard-worker runs one worker against a NATS JetStream
+// cluster and a Postgres (or SQLite) device store: it takes its share of the
+// shards and holds the WhatsApp connections of their sessions.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/config"
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/worker/worker"
+)
+
+const (
+	startTimeout = 60 * time.Second
+	stopTimeout  = 30 * time.Second
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard-worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	if cfg.NATSURL == "" || cfg.DatabaseURL == "" {
+		return errors.New("SWITCHBOARD_NATS_URL and SWITCHBOARD_DATABASE_URL are required (the standalone binary embeds both)")
+	}
+	log, err := logging.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+
+	nc, err := bus.Connect(cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	buckets, err := bus.Ensure(startCtx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	if err != nil {
+		return err
+	}
+	ds, err := devstore.Open(startCtx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+
+	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
+	w, err := worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator}, nc, js, buckets, ds, log)
+	if err != nil {
+		return err
+	}
+	if err := w.Start(startCtx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	// The signal context is done; the shutdown gets its own deadline.
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancelStop()
+	return w.Stop(stopCtx)
+}

@@ -1,0 +1,256 @@
+// Package ownership decides which shards this worker owns. It heartbeats
+// the worker into wa_workers, computes its target shards by rendezvous
+// hashing over the live workers, and runs a lease keeper for each target;
+// the keepers report acquisition and loss to a Handler. The same code runs
+// with one worker or fifty.
+package ownership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/lease"
+	"github.com/switchboard-gw/switchboard/shared/subject"
+)
+
+// Handler receives shard ownership changes. Both methods run on a lease
+// keeper's goroutine: Acquired must return quickly, Lost must stop all work
+// of the shard before returning (the lease is released afterwards).
+type Handler interface {
+	Acquired(shard int, epoch uint64)
+	Lost(shard int)
+}
+
+// Config configures Ownership.
+type Config struct {
+	// ID is this worker's id.
+	ID string
+	// Shards is the shard count N.
+	Shards int
+	// Leases is the wa_shard_leases bucket.
+	Leases jetstream.KeyValue
+	// Workers is the wa_workers bucket.
+	Workers jetstream.KeyValue
+	// TTL is the lease and heartbeat TTL of both buckets.
+	TTL time.Duration
+	// Rebalance is how often the targets are recomputed besides on
+	// membership changes seen by the watch.
+	Rebalance time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.TTL <= 0 {
+		c.TTL = bus.LeaseTTL
+	}
+	if c.Rebalance <= 0 {
+		c.Rebalance = c.TTL / 2
+	}
+}
+
+// Validate reports missing fields.
+func (c Config) Validate() error {
+	if c.ID == "" || c.Leases == nil || c.Workers == nil {
+		return errors.New("ownership: ID, Leases and Workers are required")
+	}
+	if c.Shards <= 0 {
+		return errors.New("ownership: Shards must be positive")
+	}
+	return nil
+}
+
+// Ownership keeps the leases of this worker's target shards.
+type Ownership struct {
+	cfg     Config
+	handler Handler
+	log     *zap.Logger
+	reg     *lease.Registry
+
+	mu      sync.Mutex
+	keepers map[int]*lease.Keeper
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns an Ownership reporting to h.
+func New(cfg Config, h Handler, log *zap.Logger) (*Ownership, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("ownership: handler is required")
+	}
+	log = log.Named("ownership")
+	return &Ownership{
+		cfg:     cfg,
+		handler: h,
+		log:     log,
+		reg:     lease.NewRegistry(cfg.Workers, cfg.ID, cfg.TTL, log),
+		keepers: make(map[int]*lease.Keeper),
+	}, nil
+}
+
+// Start registers the worker, starts keepers for its first targets and keeps
+// rebalancing until Stop.
+func (o *Ownership) Start(ctx context.Context) error {
+	if err := o.reg.Start(ctx); err != nil {
+		return fmt.Errorf("ownership: %w", err)
+	}
+	ctx, o.cancel = context.WithCancel(ctx)
+	o.done = make(chan struct{})
+	o.rebalance(ctx)
+	go o.run(ctx)
+	return nil
+}
+
+// Stop gives every shard up (each keeper's OnLost runs, then its lease is
+// released) and removes the worker from the registry.
+func (o *Ownership) Stop(ctx context.Context) error {
+	if o.cancel == nil {
+		return nil
+	}
+	o.cancel()
+	select {
+	case <-o.done:
+	case <-ctx.Done():
+		return fmt.Errorf("ownership: stop: %w", ctx.Err())
+	}
+	o.mu.Lock()
+	keepers := o.keepers
+	o.keepers = make(map[int]*lease.Keeper)
+	o.mu.Unlock()
+	var errs []error
+	for _, k := range keepers {
+		errs = append(errs, k.Stop(ctx))
+	}
+	errs = append(errs, o.reg.Stop(ctx))
+	return errors.Join(errs...)
+}
+
+// Held returns the shards whose lease this worker holds, with their epochs.
+func (o *Ownership) Held() map[int]uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[int]uint64, len(o.keepers))
+	for p, k := range o.keepers {
+		if epoch, ok := k.Held(); ok {
+			out[p] = epoch
+		}
+	}
+	return out
+}
+
+func (o *Ownership) run(ctx context.Context) {
+	defer close(o.done)
+	changes := o.watchMembers(ctx)
+	t := time.NewTicker(o.cfg.Rebalance)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if changes != nil {
+				for range changes { // wait for the watch goroutine
+				}
+			}
+			return
+		case <-t.C:
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil // watch ended; the ticker still rebalances
+				continue
+			}
+		}
+		o.rebalance(ctx)
+	}
+}
+
+// rebalance starts keepers for new targets and stops the ones for shards
+// that moved to another worker (hand-off: stop, disconnect, release).
+func (o *Ownership) rebalance(ctx context.Context) {
+	lctx, cancel := context.WithTimeout(ctx, o.cfg.TTL/2)
+	live, err := o.reg.Live(lctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			o.log.Warn("live workers unknown, keeping shards", zap.Error(err))
+		}
+		return
+	}
+	want := Targets(o.cfg.ID, live, o.cfg.Shards)
+	o.mu.Lock()
+	var drop []*lease.Keeper
+	for p, k := range o.keepers {
+		if !want[p] {
+			drop = append(drop, k)
+			delete(o.keepers, p)
+		}
+	}
+	var add []int
+	for p := range want {
+		if _, ok := o.keepers[p]; !ok {
+			add = append(add, p)
+		}
+	}
+	o.mu.Unlock()
+	for _, k := range drop {
+		if err := k.Stop(ctx); err != nil {
+			o.log.Warn("shard hand-off incomplete", zap.Error(err))
+		}
+	}
+	for _, p := range add {
+		o.startKeeper(ctx, p)
+	}
+	if len(drop) > 0 || len(add) > 0 {
+		o.log.Info("shard targets changed", zap.Int("workers", len(live)), zap.Int("targets", len(want)),
+			zap.Int("added", len(add)), zap.Int("handed_off", len(drop)))
+	}
+}
+
+func (o *Ownership) startKeeper(ctx context.Context, p int) {
+	k, err := lease.NewKeeper(lease.KeeperConfig{
+		KV:         o.cfg.Leases,
+		Key:        subject.LeaseKey(p),
+		Holder:     o.cfg.ID,
+		TTL:        o.cfg.TTL,
+		OnAcquired: func(epoch uint64) { o.handler.Acquired(p, epoch) },
+		OnLost:     func() { o.handler.Lost(p) },
+	}, o.log)
+	if err != nil {
+		o.log.Error("lease keeper not started", zap.Int("shard", p), zap.Error(err))
+		return
+	}
+	k.Start(ctx)
+	o.mu.Lock()
+	o.keepers[p] = k
+	o.mu.Unlock()
+}
+
+// Targets returns the shards whose rendezvous owner among live is id. The
+// worker counts itself live even before its first heartbeat is visible.
+func Targets(id string, live []string, shards int) map[int]bool {
+	found := false
+	for _, w := range live {
+		if w == id {
+			found = true
+			break
+		}
+	}
+	if !found {
+		live = append(live[:len(live):len(live)], id)
+	}
+	out := make(map[int]bool)
+	for p := range shards {
+		if lease.Rendezvous(subject.LeaseKey(p), live) == id {
+			out[p] = true
+		}
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+// Package pacer releases reconnects at a bounded rate with jitter, so a worker
+// that takes over shards or restarts never storms WhatsApp or the database.
+package pacer
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults.
+const (
+	DefaultRate  = 50.0
+	DefaultBurst = 10
+)
+
+// Config configures a Pacer.
+type Config struct {
+	// Rate is the number of releases per second.
+	Rate float64
+	// Burst is how many releases may go at once after a quiet spell.
+	Burst int
+}
+
+func (c *Config) defaults() {
+	if c.Rate == 0 {
+		c.Rate = DefaultRate
+	}
+	if c.Burst == 0 {
+		c.Burst = DefaultBurst
+	}
+}
+
+// Validate checks the values after defaults.
+func (c Config) Validate() error {
+	if c.Rate < 0 || c.Burst < 0 {
+		return errors.New("pacer: rate and burst must not be negative")
+	}
+	return nil
+}
+
+// Pacer runs submitted functions one at a time, each in its own slot of the
+// rate, shifted by a random offset within the slot. The functions must be
+// quick (they enqueue work; they do not connect).
+type Pacer struct {
+	lim      *rate.Limiter
+	interval time.Duration
+
+	mu    sync.Mutex
+	queue []func()
+	wake  chan struct{}
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns a Pacer.
+func New(cfg Config) (*Pacer, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Pacer{
+		lim:      rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst),
+		interval: time.Duration(float64(time.Second) / cfg.Rate),
+		wake:     make(chan struct{}, 1),
+	}, nil
+}
+
+// Submit queues fns, in random order, behind what is already queued.
+func (p *Pacer) Submit(fns ...func()) {
+	rand.Shuffle(len(fns), func(i, j int) { fns[i], fns[j] = fns[j], fns[i] })
+	p.mu.Lock()
+	p.queue = append(p.queue, fns...)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Pending is the number of queued functions.
+func (p *Pacer) Pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue)
+}
+
+// Start runs the pacer until Stop.
+func (p *Pacer) Start(ctx context.Context) {
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	go p.run(ctx)
+}
+
+// Stop stops releasing and drops what is queued.
+func (p *Pacer) Stop(ctx context.Context) error {
+	if p.cancel == nil {
+		return nil
+	}
+	p.cancel()
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	p.queue = nil
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *Pacer) run(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTimer(0)
+	<-t.C
+	defer t.Stop()
+	for {
+		fn := p.pop()
+		if fn == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.wake:
+				continue
+			}
+		}
+		// Reserve the next slot and wait for it plus a random offset inside
+		// it; the limiter's accounting is not moved by the offset, so the
+		// average rate holds.
+		r := p.lim.Reserve()
+		t.Reset(r.Delay() + rand.N(p.interval+1))
+		select {
+		case <-ctx.Done():
+			r.Cancel()
+			return
+		case <-t.C:
+		}
+		fn()
+	}
+}
+
+func (p *Pacer) pop() func() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		return nil
+	}
+	fn := p.queue[0]
+	p.queue[0] = nil
+	p.queue = p.queue[1:]
+	return fn
+}

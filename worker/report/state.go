@@ -1,0 +1,101 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/subject"
+)
+
+// Snapshot is a record as last read or written, with its KV revision. A
+// session keeps its snapshot so most writes need no read first.
+type Snapshot struct {
+	Record   session.Record
+	Revision uint64
+}
+
+// Load reads a session record.
+func (r *Reporter) Load(ctx context.Context, tenant, id string) (Snapshot, error) {
+	e, err := r.cfg.Sessions.Get(ctx, subject.SessionKey(tenant, id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Snapshot{}, ErrGone
+	} else if err != nil {
+		return Snapshot{}, fmt.Errorf("report: load %s/%s: %w", tenant, id, err)
+	}
+	var rec session.Record
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return Snapshot{}, fmt.Errorf("report: decode %s/%s: %w", tenant, id, err)
+	}
+	return Snapshot{Record: rec, Revision: e.Revision()}, nil
+}
+
+// UpdateState applies fn to the observed state of the record in snap and
+// writes it with compare-and-set, stamping owner, epoch and times. On a
+// conflict it re-reads and re-applies fn. It refuses (ErrFenced) when the
+// stored state carries a newer epoch than fence. On success snap holds the
+// written record; the previous state is returned.
+func (r *Reporter) UpdateState(ctx context.Context, fence Fence, snap *Snapshot, fn func(*session.State)) (session.State, error) {
+	key := subject.SessionKey(snap.Record.Tenant, snap.Record.ID)
+	for range maxCASAttempts {
+		if snap.Revision == 0 {
+			fresh, err := r.Load(ctx, snap.Record.Tenant, snap.Record.ID)
+			if err != nil {
+				return session.State{}, err
+			}
+			*snap = fresh
+		}
+		if snap.Record.State.Epoch > fence.Epoch {
+			return session.State{}, ErrFenced
+		}
+		rec := snap.Record
+		prev := rec.State
+		fn(&rec.State)
+		now := r.cfg.Now()
+		rec.State.Owner, rec.State.Epoch, rec.State.UpdatedAt = fence.Owner, fence.Epoch, now
+		rec.UpdatedAt = now
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return session.State{}, fmt.Errorf("report: encode %s: %w", key, err)
+		}
+		rev, err := r.cfg.Sessions.Update(ctx, key, b, snap.Revision)
+		if isConflict(err) {
+			snap.Revision = 0 // re-read and re-apply
+			continue
+		} else if err != nil {
+			return session.State{}, fmt.Errorf("report: write %s: %w", key, err)
+		}
+		*snap = Snapshot{Record: rec, Revision: rev}
+		return prev, nil
+	}
+	return session.State{}, fmt.Errorf("%w: %s", ErrContended, key)
+}
+
+// DeleteSession removes the record, unless a newer epoch owns it. It is not
+// an error when the record is already gone.
+func (r *Reporter) DeleteSession(ctx context.Context, fence Fence, tenant, id string) error {
+	key := subject.SessionKey(tenant, id)
+	for range maxCASAttempts {
+		snap, err := r.Load(ctx, tenant, id)
+		if errors.Is(err, ErrGone) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if snap.Record.State.Epoch > fence.Epoch {
+			return ErrFenced
+		}
+		err = r.cfg.Sessions.Delete(ctx, key, jetstream.LastRevision(snap.Revision))
+		if isConflict(err) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("report: delete %s: %w", key, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrContended, key)
+}

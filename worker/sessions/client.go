@@ -1,0 +1,180 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore/walog"
+)
+
+// signals let the mailbox goroutine wait, while applying a command, for a
+// client event that is still queued behind it. They belong to one client
+// generation.
+type signals struct {
+	gen   uint64
+	qr    chan struct{}
+	login chan struct{}
+}
+
+// fire closes ch of generation gen once.
+func (s *Session) fire(gen uint64, pick func(*signals) chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sig.gen != gen {
+		return
+	}
+	ch := pick(&s.sig)
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+func (s *Session) awaitSignal(pick func(*signals) chan struct{}, d time.Duration) error {
+	s.mu.Lock()
+	ch := pick(&s.sig)
+	s.mu.Unlock()
+	if ch == nil {
+		return errors.New("no client")
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		return errors.New("timed out")
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+}
+
+func qrSignal(g *signals) chan struct{}    { return g.qr }
+func loginSignal(g *signals) chan struct{} { return g.login }
+
+// relevant reports whether the actor handles a client event; the rest
+// (receipts, presence, history…) never enter the mailbox.
+func relevant(evt any) bool {
+	switch evt.(type) {
+	case *events.QR, *events.PairSuccess, *events.PairError, *events.Connected, *events.Disconnected,
+		*events.LoggedOut, *events.StreamReplaced, *events.TemporaryBan, *events.ClientOutdated,
+		*events.ConnectFailure, *events.CATRefreshError, *events.KeepAliveTimeout,
+		*events.KeepAliveRestored, *events.PushNameSetting, *events.Message:
+		return true
+	}
+	return false
+}
+
+// loadDevice returns the session's linked device, or nil.
+func (s *Session) loadDevice() (*store.Device, error) {
+	ctx, cancel := s.opCtx()
+	defer cancel()
+	dev, err := s.deps.Devices.DeviceFor(ctx, s.tenant, s.id)
+	if err != nil {
+		return nil, fmt.Errorf("load device: %w", err)
+	}
+	return dev, nil
+}
+
+// newClient replaces the client with a fresh one for dev.
+func (s *Session) newClient(dev *store.Device) {
+	s.dropClient()
+	cli := s.deps.NewClient(dev, walog.New(s.logger().Named("whatsmeow")))
+	s.gen++
+	gen := s.gen
+	s.mu.Lock()
+	s.sig = signals{gen: gen, qr: make(chan struct{}), login: make(chan struct{})}
+	s.mu.Unlock()
+	cli.AddEventHandler(func(evt any) {
+		switch evt.(type) {
+		case *events.QR:
+			s.fire(gen, qrSignal)
+		case *events.Connected:
+			s.fire(gen, loginSignal)
+		}
+		if relevant(evt) {
+			s.enqueue(item{kind: kindEvent, gen: gen, evt: evt})
+		}
+	})
+	s.client = cli
+	if dev.ID == nil {
+		s.mode = pairQR
+	} else {
+		s.mode = pairNone
+	}
+}
+
+// connect makes sure a client exists and is connected. The client's context
+// lives until the client is dropped: whatsmeow runs its keepalive and
+// auto-reconnect under it.
+func (s *Session) connect() error {
+	if s.client != nil && s.client.IsConnected() {
+		return nil
+	}
+	if s.client == nil {
+		dev, err := s.loadDevice()
+		if err != nil {
+			return err
+		}
+		if dev == nil {
+			dev = s.deps.Devices.NewDevice() // registration
+		}
+		s.newClient(dev)
+	}
+	var ctx context.Context
+	ctx, s.clientStop = context.WithCancel(s.ctx)
+	err := s.client.ConnectContext(ctx)
+	if err != nil && !errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+		s.dropClient()
+		return fmt.Errorf("connect: %w", err)
+	}
+	return nil
+}
+
+// linked reports whether the current client has a logged-in device.
+func (s *Session) linked() bool {
+	return s.client != nil && s.client.Store.ID != nil
+}
+
+// dropClient disconnects and forgets the client (never logging out); events
+// still queued from it are ignored by generation.
+func (s *Session) dropClient() {
+	s.stopTimer()
+	s.mode = pairNone
+	if s.client == nil {
+		return
+	}
+	cli := s.client
+	s.client = nil
+	s.gen++
+	s.mu.Lock()
+	s.sig = signals{gen: s.gen}
+	s.mu.Unlock()
+	cli.RemoveEventHandlers()
+	cli.Disconnect()
+	if s.clientStop != nil {
+		s.clientStop()
+		s.clientStop = nil
+	}
+}
+
+// startTimer arms the pairing timeout of the current client.
+func (s *Session) startTimer(d time.Duration) {
+	s.stopTimer()
+	gen := s.gen
+	s.timer = time.AfterFunc(d, func() { s.enqueue(item{kind: kindTimer, gen: gen}) })
+}
+
+func (s *Session) stopTimer() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}

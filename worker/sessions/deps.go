@@ -1,0 +1,67 @@
+package sessions
+
+import (
+	"errors"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
+	waLog "go.mau.fi/whatsmeow/util/log"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/worker/report"
+)
+
+// Defaults of Deps timings.
+const (
+	// DefaultPairCodeTTL is how long an issued pair code stays valid before
+	// the registration connection is closed.
+	DefaultPairCodeTTL = 3 * time.Minute
+	// DefaultRegistrationWait bounds the wait for the first QR event of a
+	// registration connection before PairPhone.
+	DefaultRegistrationWait = 20 * time.Second
+	// DefaultLoginWait bounds the wait for a linked device to log in before
+	// a logout that needs the connection.
+	DefaultLoginWait = 15 * time.Second
+	// DefaultOpTimeout bounds one NATS or database operation.
+	DefaultOpTimeout = 10 * time.Second
+)
+
+// ClientFactory builds a whatsmeow client for a device, already pointed at
+// the right servers (WhatsApp or the simulator) with the worker's shared
+// HTTP client.
+type ClientFactory func(dev *store.Device, log waLog.Logger) *whatsmeow.Client
+
+// Deps are what every session of a worker shares.
+type Deps struct {
+	Reporter  *report.Reporter
+	Devices   devstore.Links
+	NewClient ClientFactory
+	Log       *zap.Logger
+
+	PairCodeTTL      time.Duration
+	RegistrationWait time.Duration
+	LoginWait        time.Duration
+	OpTimeout        time.Duration
+}
+
+// Validate applies defaults and reports missing dependencies.
+func (d *Deps) Validate() error {
+	if d.Reporter == nil || d.Devices == nil || d.NewClient == nil || d.Log == nil {
+		return errors.New("sessions: Reporter, Devices, NewClient and Log are required")
+	}
+	if d.PairCodeTTL <= 0 {
+		d.PairCodeTTL = DefaultPairCodeTTL
+	}
+	if d.RegistrationWait <= 0 {
+		d.RegistrationWait = DefaultRegistrationWait
+	}
+	if d.LoginWait <= 0 {
+		d.LoginWait = DefaultLoginWait
+	}
+	if d.OpTimeout <= 0 {
+		d.OpTimeout = DefaultOpTimeout
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+// Package sessions holds the per-session actor: one whatsmeow client and a
+// mailbox through which its commands, its client's events and its timers are
+// applied one at a time, in order.
+//
+// An actor has no goroutine while its mailbox is empty; one is started when
+// work arrives and exits when the mailbox drains, so an idle session costs
+// only its client.
+package sessions
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/command"
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/worker/report"
+)
+
+// Outcomes a command's done callback receives besides nil (applied).
+var (
+	// ErrClosed means the session was closed (its shard is stopping) before
+	// the command was applied: redeliver it.
+	ErrClosed = errors.New("sessions: session closed")
+	// ErrGone means the session record does not exist: drop the command.
+	ErrGone = errors.New("sessions: session gone")
+)
+
+// Done receives the outcome of a command: nil when applied (even if the
+// session ended up FAILED), ErrGone, ErrClosed, report.ErrFenced, or an
+// infrastructure error.
+type Done func(error)
+
+type itemKind uint8
+
+const (
+	kindCommand itemKind = iota + 1
+	kindEvent
+	kindResume
+	kindTimer
+)
+
+// item is one entry of the mailbox.
+type item struct {
+	kind itemKind
+	gen  uint64 // client generation of an event or timer
+	cmd  command.Command
+	done Done
+	evt  any
+}
+
+// pairMode is what the registration connection is used for.
+type pairMode uint8
+
+const (
+	pairNone pairMode = iota
+	pairQR
+	pairCode
+)
+
+// Session is the actor of one session.
+type Session struct {
+	deps   *Deps
+	fence  report.Fence
+	tenant string
+	id     string
+	// onGone is told when the session's record turns out not to exist.
+	onGone func(*Session)
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// mu guards the mailbox and the signals.
+	mu      sync.Mutex
+	items   []item
+	running bool
+	closed  bool
+	sig     signals
+
+	// Owned by the mailbox goroutine (or by Close once it has exited).
+	snap       report.Snapshot
+	loaded     bool
+	want       bool
+	gone       bool
+	fenced     bool
+	client     *whatsmeow.Client
+	clientStop context.CancelFunc
+	gen        uint64
+	mode       pairMode
+	pairingSet bool
+	timer      *time.Timer
+	kaFailures int
+}
+
+// New returns the actor of tenant/id owned under fence. snap, when it has a
+// revision, is the record as loaded by the shard; otherwise the record is
+// read on first use. ctx bounds the actor's life (Close cancels it).
+func New(ctx context.Context, deps *Deps, fence report.Fence, tenant, id string, snap report.Snapshot, onGone func(*Session)) *Session {
+	s := &Session{deps: deps, fence: fence, tenant: tenant, id: id, onGone: onGone}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	if snap.Revision != 0 {
+		s.snap, s.loaded = snap, true
+		s.want = snap.Record.Desired == session.DesiredRunning
+	}
+	return s
+}
+
+// Tenant is the session's tenant.
+func (s *Session) Tenant() string { return s.tenant }
+
+// ID is the session id.
+func (s *Session) ID() string { return s.id }
+
+// Command queues cmd; done is called once it is applied or refused.
+func (s *Session) Command(cmd command.Command, done Done) {
+	if !s.enqueue(item{kind: kindCommand, cmd: cmd, done: done}) {
+		done(ErrClosed)
+	}
+}
+
+// Resume queues a (re)connect if the session should be running and is not.
+// The shard calls it, paced, after taking the shard over.
+func (s *Session) Resume() {
+	s.enqueue(item{kind: kindResume})
+}
+
+// Resumable reports whether a record's session should be reconnected when
+// its shard is taken over: it is wanted running and was not stopped,
+// logged out or failed (the scheduler decides about failed ones).
+func Resumable(rec session.Record) bool {
+	if rec.Desired != session.DesiredRunning {
+		return false
+	}
+	switch rec.State.Status {
+	case session.StatusStopped, session.StatusLoggedOut, session.StatusFailed:
+		return false
+	}
+	return true
+}
+
+// Close stops the actor: queued commands are refused with ErrClosed, the
+// item being applied is cancelled, and the client is disconnected (never
+// logged out). It waits for the mailbox goroutine.
+func (s *Session) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	pending := s.items
+	s.items = nil
+	s.mu.Unlock()
+	s.cancel()
+	for _, it := range pending {
+		if it.kind == kindCommand {
+			it.done(ErrClosed)
+		}
+	}
+	waited := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.dropClient()
+	return nil
+}
+
+// enqueue adds it to the mailbox and starts the mailbox goroutine if none
+// runs. It reports false when the session is closed.
+func (s *Session) enqueue(it item) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.items = append(s.items, it)
+	if !s.running {
+		s.running = true
+		s.wg.Add(1)
+		go s.drain()
+	}
+	return true
+}
+
+// drain applies items until the mailbox is empty.
+func (s *Session) drain() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		if len(s.items) == 0 || s.closed {
+			s.running = false
+			s.items = nil
+			s.mu.Unlock()
+			return
+		}
+		it := s.items[0]
+		s.items[0] = item{}
+		s.items = s.items[1:]
+		s.mu.Unlock()
+		s.handle(it)
+	}
+}
+
+func (s *Session) handle(it item) {
+	switch it.kind {
+	case kindCommand:
+		it.done(s.applyCommand(it.cmd))
+	case kindEvent:
+		if it.gen == s.gen && s.live() {
+			s.onEvent(it.evt)
+		}
+	case kindTimer:
+		if it.gen == s.gen && s.live() {
+			s.onTimer()
+		}
+	case kindResume:
+		if s.live() {
+			s.resume()
+		}
+	}
+}
+
+// live reports whether the actor may still act on its session.
+func (s *Session) live() bool { return !s.gone && !s.fenced && s.ctx.Err() == nil }
+
+// logger returns the session's logger. It is built on use, so idle sessions
+// do not each hold one.
+func (s *Session) logger() *zap.Logger {
+	return s.deps.Log.With(zap.String("tenant", s.tenant), zap.String("session", s.id))
+}
+
+// opCtx bounds one I/O operation.
+func (s *Session) opCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.ctx, s.deps.OpTimeout)
+}

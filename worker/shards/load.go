@@ -1,0 +1,87 @@
+package shards
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/shard"
+	"github.com/switchboard-gw/switchboard/shared/subject"
+	"github.com/switchboard-gw/switchboard/worker/report"
+	"github.com/switchboard-gw/switchboard/worker/sessions"
+)
+
+// loadSessions scans wa_sessions for the shard's sessions, creates their
+// actors and hands the ones that should run to the pacer. It retries until
+// ctx ends.
+func (s *Shard) loadSessions(ctx context.Context) error {
+	for {
+		err := s.loadOnce(ctx)
+		if err == nil {
+			return nil
+		}
+		s.log.Warn("session load failed", zap.Error(err))
+		if !sleep(ctx, retryWait) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Shard) loadOnce(ctx context.Context) error {
+	lister, err := s.cfg.Sessions.ListKeys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var mine []string
+	for key := range lister.Keys() {
+		tenant, id, ok := strings.Cut(key, ".")
+		if ok && shard.Of(tenant, id, s.cfg.Count) == s.cfg.Index {
+			mine = append(mine, key)
+		}
+	}
+	var resume []func()
+	for _, key := range mine {
+		tenant, id, _ := strings.Cut(key, ".")
+		snap, err := s.cfg.Deps.Reporter.Load(ctx, tenant, id)
+		if errors.Is(err, report.ErrGone) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		a := s.actor(ctx, tenant, id, snap)
+		if sessions.Resumable(snap.Record) {
+			resume = append(resume, a.Resume)
+		}
+	}
+	s.cfg.Pacer.Submit(resume...)
+	return nil
+}
+
+// actor returns the actor of tenant/id, creating it (with snap, which may be
+// empty) if needed.
+func (s *Shard) actor(ctx context.Context, tenant, id string, snap report.Snapshot) *sessions.Session {
+	key := subject.SessionKey(tenant, id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.actors[key]; ok {
+		return a
+	}
+	a := sessions.New(ctx, s.cfg.Deps, s.cfg.Fence, tenant, id, snap, s.forget)
+	s.actors[key] = a
+	return a
+}
+
+// forget drops an actor whose session is gone.
+func (s *Shard) forget(a *sessions.Session) {
+	key := subject.SessionKey(a.Tenant(), a.ID())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.actors[key] == a {
+		delete(s.actors, key)
+	}
+}

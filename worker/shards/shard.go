@@ -1,0 +1,244 @@
+// Package shards runs the shards a worker owns. A Shard binds its durable
+// command consumer, loads its sessions from KV, reconnects the ones that
+// should run (paced), and routes each command to its session's actor, which
+// applies it before the message is acknowledged.
+package shards
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/subject"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
+	"github.com/switchboard-gw/switchboard/worker/report"
+	"github.com/switchboard-gw/switchboard/worker/sessions"
+)
+
+// Defaults.
+const (
+	// DefaultAckWait is how long a delivered command may stay unacknowledged
+	// before redelivery; commands being applied are kept alive with
+	// in-progress acks, so this only delays redelivery after a crash.
+	DefaultAckWait = 30 * time.Second
+	// DefaultMaxAckPending bounds the commands in flight per shard.
+	DefaultMaxAckPending = 1024
+	// retryWait is the pause between attempts to bind the consumer or load
+	// the sessions while NATS is unreachable.
+	retryWait = time.Second
+	// drainWait bounds the wait for the consumer to hand over its buffer.
+	drainWait = 5 * time.Second
+)
+
+// Config configures one owned shard.
+type Config struct {
+	// Index is the shard number p.
+	Index int
+	// Count is the shard count N.
+	Count int
+	// Fence is the owner and lease epoch every state write carries.
+	Fence report.Fence
+	// JS binds the consumer.
+	JS jetstream.JetStream
+	// Sessions is the wa_sessions bucket, scanned at start.
+	Sessions jetstream.KeyValue
+	// Pacer releases reconnects; shared by every shard of the worker.
+	Pacer *pacer.Pacer
+	// Deps are the session actors' dependencies.
+	Deps *sessions.Deps
+
+	AckWait       time.Duration
+	MaxAckPending int
+}
+
+func (c *Config) defaults() {
+	if c.AckWait <= 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.MaxAckPending <= 0 {
+		c.MaxAckPending = DefaultMaxAckPending
+	}
+}
+
+// Validate reports missing or inconsistent fields.
+func (c Config) Validate() error {
+	if c.JS == nil || c.Sessions == nil || c.Pacer == nil || c.Deps == nil {
+		return errors.New("shards: JS, Sessions, Pacer and Deps are required")
+	}
+	if c.Count <= 0 || c.Index < 0 || c.Index >= c.Count {
+		return fmt.Errorf("shards: shard %d out of range 0..%d", c.Index, c.Count-1)
+	}
+	if c.Fence.Owner == "" || c.Fence.Epoch == 0 {
+		return errors.New("shards: fence owner and epoch are required")
+	}
+	return nil
+}
+
+// Shard is one shard owned by this worker, from lease acquisition to loss.
+type Shard struct {
+	cfg Config
+	log *zap.Logger
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	actors   map[string]*sessions.Session
+	inflight map[uint64]jetstream.Msg
+}
+
+// New returns a shard; Start begins owning it.
+func New(cfg Config, log *zap.Logger) (*Shard, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Shard{
+		cfg:      cfg,
+		log:      log.Named("shard").With(zap.Int("shard", cfg.Index), zap.Uint64("epoch", cfg.Fence.Epoch)),
+		actors:   make(map[string]*sessions.Session),
+		inflight: make(map[uint64]jetstream.Msg),
+	}, nil
+}
+
+// Start binds the consumer, loads the sessions and starts consuming, on a
+// goroutine the shard owns; it returns at once, because it is called from
+// the lease keeper, which must keep renewing.
+func (s *Shard) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan struct{})
+	go s.run(ctx)
+}
+
+// Stop stops consuming, refuses queued commands (they are redelivered to the
+// next owner) and disconnects every client of the shard, without logging
+// out. It returns when nothing of the shard runs any more.
+func (s *Shard) Stop(ctx context.Context) error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return fmt.Errorf("shards: stop %d: %w", s.cfg.Index, ctx.Err())
+	}
+	return nil
+}
+
+// Sessions is the number of session actors of the shard.
+func (s *Shard) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.actors)
+}
+
+func (s *Shard) run(ctx context.Context) {
+	defer close(s.done)
+	defer s.closeActors()
+	cons, err := s.bindConsumer(ctx)
+	if err != nil {
+		return // only when ctx ended
+	}
+	if err := s.loadSessions(ctx); err != nil {
+		return
+	}
+	cc, err := s.consume(ctx, cons)
+	if err != nil {
+		return
+	}
+	s.log.Info("shard started", zap.Int("sessions", s.Sessions()))
+	s.keepInflightAlive(ctx)
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(drainWait):
+		s.log.Warn("consumer drain timed out")
+	}
+}
+
+// bindConsumer creates or binds the shard's durable consumer, retrying
+// until ctx ends.
+func (s *Shard) bindConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	for {
+		cctx, cancel := context.WithTimeout(ctx, s.cfg.Deps.OpTimeout)
+		cons, err := s.cfg.JS.CreateOrUpdateConsumer(cctx, subject.CommandStream, jetstream.ConsumerConfig{
+			Durable:       subject.ShardConsumer(s.cfg.Index),
+			FilterSubject: subject.ShardCommands(s.cfg.Index),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       s.cfg.AckWait,
+			MaxAckPending: s.cfg.MaxAckPending,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+		})
+		cancel()
+		if err == nil {
+			return cons, nil
+		}
+		s.log.Warn("consumer bind failed", zap.Error(err))
+		if !sleep(ctx, retryWait) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// keepInflightAlive extends the ack deadline of commands being applied until
+// ctx ends.
+func (s *Shard) keepInflightAlive(ctx context.Context) {
+	t := time.NewTicker(s.cfg.AckWait / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.mu.Lock()
+			msgs := make([]jetstream.Msg, 0, len(s.inflight))
+			for _, m := range s.inflight {
+				msgs = append(msgs, m)
+			}
+			s.mu.Unlock()
+			for _, m := range msgs {
+				_ = m.InProgress()
+			}
+		}
+	}
+}
+
+// closeActors closes every actor; their queued commands are refused and so
+// redelivered.
+func (s *Shard) closeActors() {
+	s.mu.Lock()
+	actors := make([]*sessions.Session, 0, len(s.actors))
+	for _, a := range s.actors {
+		actors = append(actors, a)
+	}
+	s.actors = make(map[string]*sessions.Session)
+	s.mu.Unlock()
+	// Detached on purpose: the shard's context is done, and closing must
+	// finish (disconnect every client) before the lease is released.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, a := range actors {
+		if err := a.Close(ctx); err != nil {
+			s.log.Warn("session close timed out", zap.String("tenant", a.Tenant()), zap.String("session", a.ID()))
+		}
+	}
+	s.log.Info("shard stopped", zap.Int("sessions", len(actors)))
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

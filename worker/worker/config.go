@@ -1,0 +1,51 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/switchboard-gw/switchboard/shared/shard"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
+)
+
+// Config configures a Worker.
+type Config struct {
+	// ID is the worker's stable identity (lease holder, state owner).
+	ID string
+	// Shards is the shard count N; it must match the command stream's.
+	Shards int
+	// Simulator is the control address of a WhatsApp simulator; "" means
+	// real WhatsApp.
+	Simulator string
+	// ReconnectRate is how many reconnects per second the worker starts
+	// after taking shards over or restarting (default 50).
+	ReconnectRate float64
+	// ReconnectBurst is how many of them may start at once (default 10).
+	ReconnectBurst int
+}
+
+func (c *Config) defaults() {
+	if c.Shards == 0 {
+		c.Shards = shard.DefaultCount
+	}
+	if c.ReconnectRate == 0 {
+		c.ReconnectRate = pacer.DefaultRate
+	}
+	if c.ReconnectBurst == 0 {
+		c.ReconnectBurst = pacer.DefaultBurst
+	}
+}
+
+// Validate reports invalid values (after defaults).
+func (c Config) Validate() error {
+	if c.ID == "" {
+		return errors.New("worker: ID is required")
+	}
+	if c.Shards < 1 || c.Shards > 4096 {
+		return fmt.Errorf("worker: shards %d out of range 1..4096", c.Shards)
+	}
+	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
+		return errors.New("worker: reconnect rate and burst must not be negative")
+	}
+	return nil
+}

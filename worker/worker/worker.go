@@ -1,0 +1,176 @@
+// Package worker composes a Switchboard worker: it owns shards through
+// leases, holds the whatsmeow clients of their sessions, applies their
+// commands in order and reports state, pairing material and events.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/worker/ownership"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
+	"github.com/switchboard-gw/switchboard/worker/report"
+	"github.com/switchboard-gw/switchboard/worker/sessions"
+	"github.com/switchboard-gw/switchboard/worker/shards"
+)
+
+// shardStopWait bounds how long losing a shard may take to disconnect it.
+const shardStopWait = 30 * time.Second
+
+// Worker owns shards and their sessions.
+type Worker struct {
+	cfg Config
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	b   *bus.Buckets
+	ds  *devstore.Store
+	log *zap.Logger
+
+	pacer *pacer.Pacer
+	deps  *sessions.Deps
+	own   *ownership.Ownership
+
+	mu     sync.Mutex
+	shards map[int]*shards.Shard
+	runCtx context.Context
+	cancel context.CancelFunc
+}
+
+var _ ownership.Handler = (*Worker)(nil)
+
+// New checks the configuration and wires the worker; Start runs it.
+func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *devstore.Store, log *zap.Logger) (*Worker, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if nc == nil || js == nil || b == nil || ds == nil || log == nil {
+		return nil, errors.New("worker: nats, jetstream, buckets, device store and logger are required")
+	}
+	log = log.Named("worker").With(zap.String("worker", cfg.ID))
+	rep, err := report.New(report.Config{Sessions: b.Sessions, Pairing: b.Pairing, JS: js}, log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pacer.New(pacer.Config{Rate: cfg.ReconnectRate, Burst: cfg.ReconnectBurst})
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{
+		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
+		pacer:  p,
+		deps:   &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session")},
+		shards: make(map[int]*shards.Shard),
+	}
+	w.own, err = ownership.New(ownership.Config{
+		ID: cfg.ID, Shards: cfg.Shards, Leases: b.Leases, Workers: b.Workers, TTL: bus.LeaseTTL,
+	}, w, log)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Start points whatsmeow at WhatsApp or the simulator, then starts taking
+// shards. ctx bounds the start only; the worker runs until Stop.
+func (w *Worker) Start(ctx context.Context) error {
+	setGlobals()
+	factory, err := clientFactory(ctx, w.cfg.Simulator)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	w.deps.NewClient = factory
+	if err := w.deps.Validate(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	// Detached on purpose: callers pass a start deadline, and the worker's
+	// goroutines (keepers, shards, clients) live until Stop.
+	w.runCtx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.mu.Unlock()
+	w.pacer.Start(w.runCtx)
+	if err := w.own.Start(w.runCtx); err != nil {
+		w.cancel()
+		_ = w.pacer.Stop(ctx)
+		return err
+	}
+	w.log.Info("worker started", zap.Int("shards", w.cfg.Shards), zap.Bool("simulator", w.cfg.Simulator != ""))
+	return nil
+}
+
+// Stop hands every shard back: consumers stop, every client disconnects
+// (never logging out), leases are released and the worker leaves the
+// registry.
+func (w *Worker) Stop(ctx context.Context) error {
+	err := w.own.Stop(ctx)
+	if w.cancel != nil {
+		w.cancel()
+	}
+	err = errors.Join(err, w.pacer.Stop(ctx))
+	w.log.Info("worker stopped")
+	return err
+}
+
+// Acquired starts an owned shard; it runs on the lease keeper's goroutine
+// and returns at once.
+func (w *Worker) Acquired(p int, epoch uint64) {
+	sh, err := shards.New(shards.Config{
+		Index: p, Count: w.cfg.Shards, Fence: report.Fence{Owner: w.cfg.ID, Epoch: epoch},
+		JS: w.js, Sessions: w.b.Sessions, Pacer: w.pacer, Deps: w.deps,
+	}, w.log)
+	if err != nil {
+		w.log.Error("shard not started", zap.Int("shard", p), zap.Error(err))
+		return
+	}
+	w.mu.Lock()
+	old := w.shards[p]
+	w.shards[p] = sh
+	ctx := w.runCtx
+	w.mu.Unlock()
+	if old != nil {
+		w.stopShard(p, old)
+	}
+	sh.Start(ctx)
+}
+
+// Lost stops a shard and disconnects its clients before returning, as the
+// lease keeper requires.
+func (w *Worker) Lost(p int) {
+	w.mu.Lock()
+	sh := w.shards[p]
+	delete(w.shards, p)
+	w.mu.Unlock()
+	if sh != nil {
+		w.stopShard(p, sh)
+	}
+}
+
+func (w *Worker) stopShard(p int, sh *shards.Shard) {
+	// Detached on purpose: the run context may be cancelled already, and the
+	// shard must be fully stopped before its lease is released.
+	ctx, cancel := context.WithTimeout(context.Background(), shardStopWait)
+	defer cancel()
+	if err := sh.Stop(ctx); err != nil {
+		w.log.Error("shard stop incomplete", zap.Int("shard", p), zap.Error(err))
+	}
+}
+
+// Owned returns the shards this worker runs.
+func (w *Worker) Owned() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]int, 0, len(w.shards))
+	for p := range w.shards {
+		out = append(out, p)
+	}
+	return out
+}
