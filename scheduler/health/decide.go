@@ -2,6 +2,7 @@ package health
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/shared/session"
@@ -54,16 +55,26 @@ func check(r Rules, in Input) (Reason, bool) {
 		if in.Now.Sub(latest(st.LastKeepalive, st.UpdatedAt)) > r.KeepaliveTimeout {
 			return ReasonSocket, false
 		}
-	case session.StatusStopped:
-		return ReasonStopped, false
-	case session.StatusFailed:
+	case session.StatusStopped, session.StatusFailed:
+		// Only a linked session can come back by itself; one that never
+		// linked (or was unlinked) waits for its tenant to scan a code.
+		if st.DeviceJID == "" {
+			return "", true
+		}
+		if st.Status == session.StatusStopped {
+			return ReasonStopped, false
+		}
 		return ReasonFailed, false
 	case session.StatusLoggedOut:
+		if requestedLogout(st.LastError) {
+			return "", true
+		}
 		return ReasonLoggedOut, false
 	case session.StatusScanQR, session.StatusPairCode:
-		// Linking is normal for a new session; a QR for a session that was
-		// logged in before means the phone removed the device.
-		if st.LastConnectedAt != nil {
+		// Linking is normal for a new or unlinked session. A code for a
+		// session whose state still names its device means WhatsApp no
+		// longer knows the device: the phone removed it.
+		if st.DeviceJID != "" {
 			return ReasonLoggedOut, false
 		}
 	default: // CREATED, STARTING, CONNECTED, or no state written yet
@@ -76,6 +87,16 @@ func check(r Rules, in Input) (Reason, bool) {
 		}
 	}
 	return "", true
+}
+
+// RequestedLogoutPrefix starts State.LastError of a logout the tenant asked
+// for when it failed half-way; a successful one leaves LastError empty.
+// Any other LastError on a LOGGED_OUT session (device_removed,
+// login_refused: …) means the phone or WhatsApp logged it out.
+const RequestedLogoutPrefix = "logout"
+
+func requestedLogout(lastError string) bool {
+	return lastError == "" || strings.HasPrefix(lastError, RequestedLogoutPrefix)
 }
 
 func restart(r Rules, in Input, book Book, reason Reason) Verdict {

@@ -17,7 +17,7 @@ func ago(d time.Duration) *time.Time { t := now.Add(-d); return &t }
 
 func rec(status session.Status, mod func(*session.State)) session.Record {
 	r := session.Record{Tenant: "t", ID: "s", Desired: session.DesiredRunning,
-		State: session.State{Status: status, Owner: "w1", UpdatedAt: now.Add(-10 * time.Second)}}
+		State: session.State{Status: status, Owner: "w1", DeviceJID: "15550001111:1@s.whatsapp.net", UpdatedAt: now.Add(-10 * time.Second)}}
 	if mod != nil {
 		mod(&r.State)
 	}
@@ -53,11 +53,21 @@ func TestDecide(t *testing.T) {
 			action: health.Restart, reason: health.ReasonStuck, write: health.Put},
 		{name: "created never picked up", rec: rec(session.StatusCreated, func(s *session.State) { s.UpdatedAt = now.Add(-2 * time.Minute) }),
 			action: health.Restart, reason: health.ReasonStuck, write: health.Put},
-		{name: "new session pairing", rec: rec(session.StatusScanQR, func(s *session.State) { s.UpdatedAt = now.Add(-time.Hour) })},
-		{name: "qr after login is a logout", rec: rec(session.StatusScanQR, func(s *session.State) { s.LastConnectedAt = ago(time.Hour) }),
+		{name: "new session pairing", rec: rec(session.StatusScanQR, func(s *session.State) { s.UpdatedAt, s.DeviceJID = now.Add(-time.Hour), "" })},
+		{name: "re-pairing after a requested logout", rec: rec(session.StatusScanQR, func(s *session.State) { s.LastConnectedAt, s.DeviceJID = ago(time.Hour), "" })},
+		{name: "qr for a linked device is a logout", rec: rec(session.StatusScanQR, func(s *session.State) { s.LastConnectedAt = ago(time.Hour) }),
 			action: health.LoggedOut, reason: health.ReasonLoggedOut, write: health.Put},
-		{name: "logged out", rec: rec(session.StatusLoggedOut, nil), action: health.LoggedOut, reason: health.ReasonLoggedOut, write: health.Put},
-		{name: "logged out reported once", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.LastConnectedAt = ago(time.Hour) }),
+		{name: "pair code for a linked device is a logout", rec: rec(session.StatusPairCode, nil),
+			action: health.LoggedOut, reason: health.ReasonLoggedOut, write: health.Put},
+		{name: "logged out by the phone", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.DeviceJID, s.LastError = "", "device_removed" }),
+			action: health.LoggedOut, reason: health.ReasonLoggedOut, write: health.Put},
+		{name: "login refused", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.DeviceJID, s.LastError = "", "login_refused: 401" }),
+			action: health.LoggedOut, reason: health.ReasonLoggedOut, write: health.Put},
+		{name: "requested logout", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.DeviceJID = "" })},
+		{name: "requested logout that failed half-way", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.LastError = "logout: timeout" })},
+		{name: "never linked failed", rec: rec(session.StatusFailed, func(s *session.State) { s.DeviceJID, s.LastError = "", "pair_error: x" })},
+		{name: "never linked qr timeout", rec: rec(session.StatusStopped, func(s *session.State) { s.DeviceJID, s.LastError = "", "qr_timeout" })},
+		{name: "logged out reported once", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.LastConnectedAt, s.LastError = ago(time.Hour), "device_removed" }),
 			book: health.Book{LoggedOut: health.LogoutKey(session.State{LastConnectedAt: ago(time.Hour)})}, reason: health.ReasonLoggedOut},
 		{name: "desired stopped ignored", rec: func() session.Record { r := rec(session.StatusFailed, nil); r.Desired = session.DesiredStopped; return r }()},
 		{name: "desired stopped drops book", rec: func() session.Record { r := rec(session.StatusFailed, nil); r.Desired = session.DesiredStopped; return r }(),

@@ -209,11 +209,12 @@ func (e *env) book(s *Scheduler, sess string) (health.Book, bool) {
 	return b, true
 }
 
-// record builds a session the tenant wants running, as of now.
+// record builds a linked session the tenant wants running, as of now.
 func record(id string, status session.Status, now time.Time, mod func(*session.State)) session.Record {
 	r := session.Record{
 		Tenant: testTenant, ID: id, Desired: session.DesiredRunning, CreatedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour),
-		State: session.State{Status: status, Owner: liveWorker, Epoch: 1, UpdatedAt: now.Add(-5 * time.Second)},
+		State: session.State{Status: status, Owner: liveWorker, Epoch: 1, UpdatedAt: now.Add(-5 * time.Second),
+			DeviceJID: "15550001111:1@s.whatsapp.net", LastConnectedAt: at(now.Add(-time.Hour))},
 	}
 	if mod != nil {
 		mod(&r.State)

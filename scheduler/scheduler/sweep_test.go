@@ -32,9 +32,11 @@ func TestSweepRules(t *testing.T) {
 			s.LastKeepalive, s.UpdatedAt = at(now.Add(-5*time.Minute)), now.Add(-5*time.Minute)
 		}),
 		record("owner-gone", session.StatusWorking, now, func(s *session.State) { s.Owner = "w-dead" }),
-		record("logged-out", session.StatusLoggedOut, now, func(s *session.State) { s.LastConnectedAt = at(now.Add(-time.Hour)) }),
-		record("unlinked", session.StatusScanQR, now, func(s *session.State) { s.LastConnectedAt = at(now.Add(-time.Hour)) }),
-		record("pairing", session.StatusScanQR, now, func(s *session.State) { s.UpdatedAt = now.Add(-time.Hour) }),
+		record("logged-out", session.StatusLoggedOut, now, func(s *session.State) { s.DeviceJID, s.LastError = "", "device_removed" }),
+		record("unlinked", session.StatusScanQR, now, nil), // a QR for a device the state still names
+		record("pairing", session.StatusScanQR, now, func(s *session.State) { s.UpdatedAt, s.DeviceJID, s.LastConnectedAt = now.Add(-time.Hour), "", nil }),
+		record("logout-asked", session.StatusLoggedOut, now, func(s *session.State) { s.DeviceJID = "" }),
+		record("never-linked", session.StatusStopped, now, func(s *session.State) { s.DeviceJID, s.LastError = "", "qr_timeout" }),
 		func() session.Record {
 			r := record("parked", session.StatusFailed, now, nil)
 			r.Desired = session.DesiredStopped
@@ -71,7 +73,7 @@ func TestSweepRules(t *testing.T) {
 	if _, ok := orphans[subject.Event(systemTenant, "shard-3", string(event.ShardOrphaned))]; !ok || len(orphans) != 1 {
 		t.Errorf("orphan events %v, want shard 3 only", orphans)
 	}
-	if res.Checked != 11 || res.Restarted != 5 || res.LoggedOut != 2 || res.Orphans != 1 || res.Errors != 0 {
+	if res.Checked != 13 || res.Restarted != 5 || res.LoggedOut != 2 || res.Orphans != 1 || res.Errors != 0 {
 		t.Errorf("result %+v", res)
 	}
 
@@ -88,7 +90,7 @@ func TestSweepRules(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, line := range []string{
-		"switchboard_scheduler_sessions_checked_total 22",
+		"switchboard_scheduler_sessions_checked_total 26",
 		"switchboard_scheduler_sessions_restarted_total 5",
 		"switchboard_scheduler_sessions_logged_out_total 2",
 		`switchboard_scheduler_sweeps_total{outcome="done"} 2`,
