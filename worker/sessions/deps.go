@@ -44,6 +44,10 @@ type Deps struct {
 	RegistrationWait time.Duration
 	LoginWait        time.Duration
 	OpTimeout        time.Duration
+	// QRWindow, when positive, replaces the QR window computed from
+	// whatsmeow's code lifetimes (60 s + 5×20 s for six codes, 20 s each
+	// otherwise). Tests shorten it.
+	QRWindow time.Duration
 }
 
 // Validate applies defaults and reports missing dependencies.

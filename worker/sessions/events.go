@@ -78,6 +78,9 @@ func (s *Session) onQR(e *events.QR) {
 	if len(e.Codes) == 6 {
 		first, total = qrFirstOfSix, qrFirstOfSix+5*qrEach
 	}
+	if s.deps.QRWindow > 0 {
+		total = s.deps.QRWindow
+	}
 	s.startTimer(total)
 	p := session.Pairing{QRCodes: e.Codes, TimeoutSeconds: int(first.Seconds())}
 	rev := s.putPairing(p)

@@ -1,0 +1,76 @@
+package pacer_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/worker/pacer"
+)
+
+// TestPacerRate: releases run one by one at about the configured rate and
+// all of them run.
+func TestPacerRate(t *testing.T) {
+	p, err := pacer.New(pacer.Config{Rate: 200, Burst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(context.Background())
+	defer func() { _ = p.Stop(context.Background()) }()
+	const n = 40
+	var count atomic.Int32
+	done := make(chan struct{})
+	fns := make([]func(), n)
+	for i := range fns {
+		fns[i] = func() {
+			if count.Add(1) == n {
+				close(done)
+			}
+		}
+	}
+	start := time.Now()
+	p.Submit(fns...)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d of %d released", count.Load(), n)
+	}
+	// 40 releases at 200/s with a burst of 1 need at least ~195 ms.
+	if el := time.Since(start); el < 150*time.Millisecond {
+		t.Errorf("released %d in %s, faster than the rate", n, el)
+	}
+}
+
+// TestPacerStopDropsQueue: Stop returns promptly and nothing runs after it.
+func TestPacerStopDropsQueue(t *testing.T) {
+	p, err := pacer.New(pacer.Config{Rate: 1, Burst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(context.Background())
+	var ran atomic.Int32
+	fns := make([]func(), 10)
+	for i := range fns {
+		fns[i] = func() { ran.Add(1) }
+	}
+	p.Submit(fns...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := ran.Load()
+	if after > 2 {
+		t.Errorf("%d released at 1/s before stop", after)
+	}
+	if p.Pending() != 0 {
+		t.Errorf("%d still queued after stop", p.Pending())
+	}
+}
+
+func TestPacerConfig(t *testing.T) {
+	if _, err := pacer.New(pacer.Config{Rate: -1}); err == nil {
+		t.Error("negative rate accepted")
+	}
+}
