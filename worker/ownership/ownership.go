@@ -20,6 +20,9 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
+// handOffWait bounds one shard hand-off (stop, disconnect, release).
+const handOffWait = time.Minute
+
 // Handler receives shard ownership changes. Both methods run on a lease
 // keeper's goroutine: Acquired must return quickly, Lost must stop all work
 // of the shard before returning (the lease is released afterwards).
@@ -201,7 +204,12 @@ func (o *Ownership) rebalance(ctx context.Context) {
 	}
 	o.mu.Unlock()
 	for _, k := range drop {
-		if err := k.Stop(ctx); err != nil {
+		// Detached on purpose: a hand-off under way must finish (disconnect,
+		// then release) even if the worker is stopping meanwhile.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handOffWait)
+		err := k.Stop(sctx)
+		cancel()
+		if err != nil {
 			o.log.Warn("shard hand-off incomplete", zap.Error(err))
 		}
 	}

@@ -43,15 +43,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Pacer runs submitted functions one at a time, each in its own slot of the
-// rate, shifted by a random offset within the slot. The functions must be
-// quick (they enqueue work; they do not connect).
+// Job is one paced release.
+type Job struct {
+	// Run releases the work; it must be quick (it enqueues, it does not
+	// connect).
+	Run func()
+	// Stale, when set and true, skips the job without using a slot (its
+	// shard was given up meanwhile).
+	Stale func() bool
+}
+
+// Pacer runs submitted jobs one at a time, each in its own slot of the
+// rate, shifted by a random offset within the slot.
 type Pacer struct {
 	lim      *rate.Limiter
 	interval time.Duration
 
 	mu    sync.Mutex
-	queue []func()
+	queue []Job
 	wake  chan struct{}
 
 	cancel context.CancelFunc
@@ -71,11 +80,11 @@ func New(cfg Config) (*Pacer, error) {
 	}, nil
 }
 
-// Submit queues fns, in random order, behind what is already queued.
-func (p *Pacer) Submit(fns ...func()) {
-	rand.Shuffle(len(fns), func(i, j int) { fns[i], fns[j] = fns[j], fns[i] })
+// Submit queues jobs, in random order, behind what is already queued.
+func (p *Pacer) Submit(jobs ...Job) {
+	rand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
 	p.mu.Lock()
-	p.queue = append(p.queue, fns...)
+	p.queue = append(p.queue, jobs...)
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -120,14 +129,17 @@ func (p *Pacer) run(ctx context.Context) {
 	<-t.C
 	defer t.Stop()
 	for {
-		fn := p.pop()
-		if fn == nil {
+		job, ok := p.pop()
+		if !ok {
 			select {
 			case <-ctx.Done():
 				return
 			case <-p.wake:
 				continue
 			}
+		}
+		if job.Stale != nil && job.Stale() {
+			continue
 		}
 		// Reserve the next slot and wait for it plus a random offset inside
 		// it; the limiter's accounting is not moved by the offset, so the
@@ -140,18 +152,18 @@ func (p *Pacer) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		fn()
+		job.Run()
 	}
 }
 
-func (p *Pacer) pop() func() {
+func (p *Pacer) pop() (Job, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.queue) == 0 {
-		return nil
+		return Job{}, false
 	}
-	fn := p.queue[0]
-	p.queue[0] = nil
+	job := p.queue[0]
+	p.queue[0] = Job{}
 	p.queue = p.queue[1:]
-	return fn
+	return job, true
 }

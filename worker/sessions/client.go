@@ -108,6 +108,9 @@ func (s *Session) newClient(dev *store.Device) {
 		s.mode = pairQR
 	} else {
 		s.mode = pairNone
+		// A linked device keeps retrying in the background when WhatsApp is
+		// unreachable (Disconnected → STARTING) instead of failing at once.
+		cli.InitialAutoReconnect = true
 	}
 }
 

@@ -129,6 +129,13 @@ func (s *Session) Resume() {
 	s.enqueue(item{kind: kindResume})
 }
 
+// Closed reports whether Close was called.
+func (s *Session) Closed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // Resumable reports whether a record's session should be reconnected when
 // its shard is taken over: it is wanted running and was not stopped,
 // logged out or failed (the scheduler decides about failed ones).

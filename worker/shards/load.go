@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/shared/subject"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 	"github.com/switchboard-gw/switchboard/worker/sessions"
 )
@@ -44,7 +45,7 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 			mine = append(mine, key)
 		}
 	}
-	var resume []func()
+	var resume []pacer.Job
 	for _, key := range mine {
 		tenant, id, _ := strings.Cut(key, ".")
 		snap, err := s.cfg.Deps.Reporter.Load(ctx, tenant, id)
@@ -55,7 +56,7 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 		}
 		a := s.actor(ctx, tenant, id, snap)
 		if sessions.Resumable(snap.Record) {
-			resume = append(resume, a.Resume)
+			resume = append(resume, pacer.Job{Run: a.Resume, Stale: a.Closed})
 		}
 	}
 	s.cfg.Pacer.Submit(resume...)

@@ -1,0 +1,53 @@
+package worker_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/shard"
+	"github.com/switchboard-gw/switchboard/worker/ownership"
+)
+
+// TestSecondWorkerTakesShare: a joining worker takes the shards rendezvous
+// gives it; their sessions move to it without a new QR and without ever
+// being connected from both workers (no "replaced").
+func TestSecondWorkerTakesShare(t *testing.T) {
+	e := newEnv(t, devstoretest.SQLiteURL(t))
+	e.startWorker("w1")
+	moving := ownership.Targets("w2", []string{"w1", "w2"}, testShards)
+	if len(moving) == 0 || len(moving) == testShards {
+		t.Fatalf("ids give w2 %d of %d shards; pick other ids", len(moving), testShards)
+	}
+	// One session per shard.
+	ids := map[int]string{}
+	for i := 0; len(ids) < testShards; i++ {
+		id := fmt.Sprintf("share-%d", i)
+		if p := shard.Of(tenant, id, testShards); ids[p] == "" {
+			ids[p] = id
+		}
+	}
+	for _, id := range ids {
+		e.link(id)
+	}
+	before := sim.Stats()
+
+	e.startWorker("w2")
+	for p, id := range ids {
+		want := "w1"
+		if moving[p] {
+			want = "w2"
+		}
+		e.waitState(id, "working on "+want, func(r session.Record) bool {
+			return r.State.Status == session.StatusWorking && r.State.Owner == want
+		})
+	}
+	after := sim.Stats()
+	if after.Replaced != before.Replaced {
+		t.Errorf("%d connections replaced: a device was connected from two workers", after.Replaced-before.Replaced)
+	}
+	if after.Pairings != before.Pairings {
+		t.Errorf("moving shards paired %d new devices", after.Pairings-before.Pairings)
+	}
+}
