@@ -10,7 +10,6 @@ import (
 func TestControlAPIErrors(t *testing.T) {
 	e := newEnv(t)
 	_, _, res := e.pairQR(e.phone())
-	e.sim.Drop(t.Context(), res.JID.String()) // leaves the device offline for a moment at most
 	validKey := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	unknownQR := "2@nope," + validKey + "," + validKey + "," + validKey
 

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 	// Globals of the client library: written once, before any client exists.
 	whatsmeow.KeepAliveIntervalMin = 1 * time.Second
 	whatsmeow.KeepAliveIntervalMax = 1500 * time.Millisecond
-	whatsmeow.KeepAliveResponseDeadline = 1 * time.Second
+	whatsmeow.KeepAliveResponseDeadline = 2 * time.Second
 	os.Exit(m.Run())
 }
 
@@ -163,17 +163,21 @@ func nextQRCode(t testing.TB, qr <-chan whatsmeow.QRChannelItem) string {
 	return ""
 }
 
-// recorder keeps every event of a client; waits consume them in order.
+// recorder keeps every event of a client. A wait consumes the oldest
+// unconsumed event that matches, so events of one type are seen in order
+// while different types may interleave (whatsmeow dispatches PairSuccess
+// from a goroutine, so it can come after the following Connected).
 type recorder struct {
-	mu     sync.Mutex
-	events []any
-	cursor int
-	notify chan struct{}
+	mu       sync.Mutex
+	events   []any
+	consumed []bool
+	notify   chan struct{}
 }
 
 func (r *recorder) add(evt any) {
 	r.mu.Lock()
 	r.events = append(r.events, evt)
+	r.consumed = append(r.consumed, false)
 	r.mu.Unlock()
 	select {
 	case r.notify <- struct{}{}:
@@ -181,15 +185,14 @@ func (r *recorder) add(evt any) {
 	}
 }
 
-// next returns the first event after the cursor that matches, moving the
-// cursor past it.
+// next consumes and returns the oldest unconsumed event that matches.
 func (r *recorder) next(match func(any) bool) (any, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := r.cursor; i < len(r.events); i++ {
-		if match(r.events[i]) {
-			r.cursor = i + 1
-			return r.events[i], true
+	for i, evt := range r.events {
+		if !r.consumed[i] && match(evt) {
+			r.consumed[i] = true
+			return evt, true
 		}
 	}
 	return nil, false
@@ -248,23 +251,32 @@ func waitMatch[T any](t testing.TB, r *recorder, ok func(T) bool) T {
 	}
 }
 
-// waitStats polls the simulator's counters until ok holds; counters change
-// asynchronously to client events (e.g. after a socket closes).
-func waitStats(t testing.TB, sim *wasim.Server, ok func(wasim.Stats) bool) wasim.Stats {
+// eventually polls cond until it holds; for state that changes without an
+// event to wait for (counters after a close, rows deleted by the client).
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.NewTimer(waitTimeout)
+	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for {
-		st := sim.Stats()
-		if ok(st) {
-			return st
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("%s: not within %s", what, waitTimeout)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stats condition not met within %s: %+v", waitTimeout, st)
-		}
-		<-tick.C
 	}
+}
+
+// waitStats waits until the simulator's counters satisfy ok.
+func waitStats(t testing.TB, sim *wasim.Server, ok func(wasim.Stats) bool) wasim.Stats {
+	t.Helper()
+	var st wasim.Stats
+	eventually(t, "stats condition", func() bool {
+		st = sim.Stats()
+		return ok(st)
+	})
+	return st
 }
 
 // control calls the simulator's HTTP control API.

@@ -48,18 +48,22 @@ func (s *Server) SendText(ctx context.Context, to, from, text string) (int, erro
 	if err != nil {
 		return 0, fmt.Errorf("wasim: marshal message: %w", err)
 	}
-	targets, err := s.targets(to)
-	if err != nil {
-		return 0, err
-	}
 	if strings.HasSuffix(from, "@"+types.NewsletterServer) {
 		nl, err := types.ParseJID(from)
 		if err != nil || nl.User == "" {
 			return 0, fmt.Errorf("%w: newsletter jid %q", ErrInvalidInput, from)
 		}
+		targets, err := s.targets(to)
+		if err != nil {
+			return 0, err
+		}
 		return s.deliver(targets, func(t target) error { return s.sendNewsletter(t, nl, body) })
 	}
 	fromPhone, err := normalizePhone(strings.TrimSuffix(from, "@"+types.DefaultUserServer))
+	if err != nil {
+		return 0, err
+	}
+	targets, err := s.targets(to)
 	if err != nil {
 		return 0, err
 	}
