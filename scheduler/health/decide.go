@@ -52,7 +52,7 @@ func check(r Rules, in Input) (Reason, bool) {
 		if st.Owner != "" && !in.OwnerLive {
 			return ReasonOwnerGone, false
 		}
-		if in.Now.Sub(latest(st.LastKeepalive, st.UpdatedAt)) > r.KeepaliveTimeout {
+		if r.KeepaliveTimeout > 0 && in.Now.Sub(latest(st.LastKeepalive, st.UpdatedAt)) > r.KeepaliveTimeout {
 			return ReasonSocket, false
 		}
 	case session.StatusStopped, session.StatusFailed:

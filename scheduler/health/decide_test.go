@@ -28,6 +28,7 @@ func TestDecide(t *testing.T) {
 	restarted := health.Book{Attempts: 1, LastAt: now.Add(-5 * time.Minute), LastSweep: "old", Reason: health.ReasonFailed}
 	tests := []struct {
 		name      string
+		rules     func(*health.Rules)
 		rec       session.Record
 		book      health.Book
 		ownerDead bool
@@ -41,6 +42,9 @@ func TestDecide(t *testing.T) {
 		{name: "working keepalive stale", rec: rec(session.StatusWorking, func(s *session.State) {
 			s.LastKeepalive, s.UpdatedAt = ago(5*time.Minute), now.Add(-5*time.Minute)
 		}), action: health.Restart, reason: health.ReasonSocket, write: health.Put},
+		{name: "keepalive check off", rules: func(r *health.Rules) { r.KeepaliveTimeout = -1 }, rec: rec(session.StatusWorking, func(s *session.State) {
+			s.LastKeepalive, s.UpdatedAt = ago(time.Hour), now.Add(-time.Hour)
+		})},
 		{name: "working owner gone", rec: rec(session.StatusWorking, nil), ownerDead: true,
 			action: health.Restart, reason: health.ReasonOwnerGone, write: health.Put},
 		{name: "stopped", rec: rec(session.StatusStopped, nil), action: health.Restart, reason: health.ReasonStopped, write: health.Put},
@@ -69,8 +73,16 @@ func TestDecide(t *testing.T) {
 		{name: "never linked qr timeout", rec: rec(session.StatusStopped, func(s *session.State) { s.DeviceJID, s.LastError = "", "qr_timeout" })},
 		{name: "logged out reported once", rec: rec(session.StatusLoggedOut, func(s *session.State) { s.LastConnectedAt, s.LastError = ago(time.Hour), "device_removed" }),
 			book: health.Book{LoggedOut: health.LogoutKey(session.State{LastConnectedAt: ago(time.Hour)})}, reason: health.ReasonLoggedOut},
-		{name: "desired stopped ignored", rec: func() session.Record { r := rec(session.StatusFailed, nil); r.Desired = session.DesiredStopped; return r }()},
-		{name: "desired stopped drops book", rec: func() session.Record { r := rec(session.StatusFailed, nil); r.Desired = session.DesiredStopped; return r }(),
+		{name: "desired stopped ignored", rec: func() session.Record {
+			r := rec(session.StatusFailed, nil)
+			r.Desired = session.DesiredStopped
+			return r
+		}()},
+		{name: "desired stopped drops book", rec: func() session.Record {
+			r := rec(session.StatusFailed, nil)
+			r.Desired = session.DesiredStopped
+			return r
+		}(),
 			book: restarted, write: health.Delete},
 		{name: "no workers defers", rec: rec(session.StatusFailed, nil), noWorkers: true, action: health.Defer, reason: health.ReasonFailed},
 		{name: "backoff", rec: rec(session.StatusFailed, nil), book: restarted, action: health.Backoff, reason: health.ReasonFailed},
@@ -95,7 +107,11 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := health.Decide(rules, health.Input{Record: tc.rec, Book: tc.book, Now: now, Sweep: "sweep-1",
+			r := rules
+			if tc.rules != nil {
+				tc.rules(&r)
+			}
+			v := health.Decide(r, health.Input{Record: tc.rec, Book: tc.book, Now: now, Sweep: "sweep-1",
 				OwnerLive: !tc.ownerDead, WorkersLive: !tc.noWorkers})
 			if v.Action != tc.action || v.Reason != tc.reason || v.Write != tc.write {
 				t.Fatalf("got %v/%q/write %d, want %v/%q/write %d", v.Action, v.Reason, v.Write, tc.action, tc.reason, tc.write)

@@ -11,7 +11,8 @@ type Rules struct {
 	// STARTING, CONNECTED) before it is restarted.
 	StuckAfter time.Duration
 	// KeepaliveTimeout is how old the last sign of a healthy socket of a
-	// WORKING session may be before the socket counts as dead.
+	// WORKING session may be before the socket counts as dead; negative
+	// turns the check off (for workers that do not report liveness).
 	KeepaliveTimeout time.Duration
 	// MaxAttempts is how many restarts are issued before giving up.
 	MaxAttempts int
@@ -25,8 +26,11 @@ const maxShift = 16
 
 // Validate checks that every threshold is usable.
 func (r Rules) Validate() error {
-	if r.StuckAfter <= 0 || r.KeepaliveTimeout <= 0 {
-		return errors.New("health: StuckAfter and KeepaliveTimeout must be positive")
+	if r.StuckAfter <= 0 {
+		return errors.New("health: StuckAfter must be positive")
+	}
+	if r.KeepaliveTimeout == 0 {
+		return errors.New("health: KeepaliveTimeout must be set (negative turns the check off)")
 	}
 	if r.MaxAttempts < 1 {
 		return errors.New("health: MaxAttempts must be at least 1")

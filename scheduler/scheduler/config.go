@@ -58,7 +58,8 @@ type Config struct {
 	// BaseBackoff is the wait after the first restart; it doubles per attempt.
 	BaseBackoff time.Duration
 	// KeepaliveTimeout is how stale State.LastKeepalive of a WORKING session
-	// may be before its socket counts as dead.
+	// may be before its socket counts as dead (default 3×LivenessPeriod);
+	// negative turns the check off.
 	KeepaliveTimeout time.Duration
 }
 

@@ -53,10 +53,13 @@ func CommandID(sweep, tenant, sess string) string {
 
 // restartCommand builds the restart of rec issued by sweep.
 func restartCommand(sweep string, rec session.Record, v health.Verdict, max int, now time.Time) (outMsg, error) {
+	reason := fmt.Sprintf("scheduler: %s (attempt %d/%d)", v.Reason, v.Book.Attempts, max)
+	if rec.State.LastError != "" {
+		reason += ": " + rec.State.LastError
+	}
 	c := command.Command{
 		ID: CommandID(sweep, rec.Tenant, rec.ID), Tenant: rec.Tenant, Session: rec.ID,
-		Verb: command.Restart, IssuedAt: now,
-		Reason: fmt.Sprintf("scheduler: %s (attempt %d/%d)", v.Reason, v.Book.Attempts, max),
+		Verb: command.Restart, IssuedAt: now, Reason: reason,
 	}
 	body, err := c.Encode()
 	if err != nil {
