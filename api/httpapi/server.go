@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -45,6 +46,9 @@ type Server struct {
 
 	ln     net.Listener
 	served chan error
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // New builds the server; Start runs it.
@@ -57,7 +61,12 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 		return nil, errors.New("httpapi: nats connection, jetstream and buckets are required")
 	}
 	log = log.Named("api")
-	m, err := mirror.New(mirror.Config{Sessions: b.Sessions, Pairing: b.Pairing, PairingTTL: bus.PairingTTL}, log)
+	m, err := mirror.New(mirror.Config{
+		Sessions:   b.Sessions,
+		Pairing:    b.Pairing,
+		PairingTTL: bus.PairingTTL,
+		Connected:  func() bool { return nc.Status() == nats.CONNECTED },
+	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -109,8 +118,13 @@ func (s *Server) Addr() string {
 }
 
 // Stop ends pending waits, drains in-flight requests until ctx ends, and
-// stops the mirror.
+// stops the mirror. Later calls return the first call's result.
 func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) stop(ctx context.Context) error {
 	s.cancel()
 	var errs []error
 	if s.served != nil {

@@ -27,11 +27,18 @@ type Config struct {
 	// PairingTTL hides pairing entries older than this (the bucket expires
 	// them without delete markers, so the watch never reports it).
 	PairingTTL time.Duration
+	// Connected reports whether NATS is reachable; when it is not, stopping
+	// a watch does not wait for the consumer delete request to time out.
+	// Defaults to always true.
+	Connected func() bool
 }
 
 func (c *Config) defaults() {
 	if c.PairingTTL <= 0 {
 		c.PairingTTL = 5 * time.Minute
+	}
+	if c.Connected == nil {
+		c.Connected = func() bool { return true }
 	}
 }
 

@@ -56,7 +56,7 @@ func (m *Mirror) watchOnce(ctx context.Context, kv jetstream.KeyValue, t table, 
 	if err != nil {
 		return err
 	}
-	defer func() { _ = w.Stop() }()
+	defer m.stopWatcher(w)
 	for {
 		select {
 		case <-ctx.Done():
@@ -72,4 +72,17 @@ func (m *Mirror) watchOnce(ctx context.Context, kv jetstream.KeyValue, t table, 
 			t.apply(e)
 		}
 	}
+}
+
+// stopWatcher unsubscribes w. Unsubscribing removes the local subscription
+// at once and then asks the server to delete the ordered consumer; with NATS
+// unreachable that request would block for the JetStream timeout (5 s), so
+// it then runs in the background: it ends by itself within that timeout,
+// and the server drops the consumer after its inactivity threshold anyway.
+func (m *Mirror) stopWatcher(w jetstream.KeyWatcher) {
+	if m.cfg.Connected() {
+		_ = w.Stop()
+		return
+	}
+	go func() { _ = w.Stop() }()
 }

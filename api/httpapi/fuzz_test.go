@@ -1,0 +1,102 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/api/httpapi"
+	"github.com/switchboard-gw/switchboard/shared/command"
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/subject"
+)
+
+var fuzzMethods = []string{"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"}
+
+// FuzzAPI sends arbitrary methods, paths under /api/v1/sessions and bodies
+// to the real server (a minimal worker answers pair commands): the answer
+// is never a 5xx and every error is the JSON error shape.
+func FuzzAPI(f *testing.F) {
+	for _, s := range []struct {
+		m    uint8
+		path string
+		body string
+	}{
+		{1, "", `{"id":"a1","name":"n","webhook":{"url":"https://x.example/h","events":["message"],"secret":"s"}}`},
+		{1, "", `{"id":"fz"}`},
+		{1, "", `{"id":"a.b"}`},
+		{1, "", `{"phone_number":"+6281234567890","account_protection":false,"message_logging":true,"proxy":"socks5://u:p@h:1"}`},
+		{1, "", `{"id":`},
+		{1, "", `{"id":1e999}`},
+		{1, "", `{"webhook":{"url":"http://[::1"}}`},
+		{1, "", "\xff\xfe"},
+		{1, "", `[]`},
+		{1, "", `null`},
+		{1, "/fz/pair", `{"phone_number":"+6281234567890","show_push_notification":true}`},
+		{1, "/fz/pair", `{"phone_number":"+"}`},
+		{1, "/fz/pair", `{"phone_number":"` + "9999999999999999999999999999999999" + `"}`},
+		{1, "/fz/restart", ``},
+		{1, "/fz/connect", `garbage`},
+		{1, "/fz/logout", ``},
+		{0, "", ``},
+		{0, "?limit=99999999999999999999&offset=-0", ``},
+		{0, "/fz", ``},
+		{0, "/fz/qr?format=svg", ``},
+		{0, "/fz/qr?format=png", ``},
+		{0, "/fz/device", ``},
+		{0, "/%00", ``},
+		{0, "/..%2f..%2f", ``},
+		{2, "/fz", ``},
+		{3, "/fz", `{}`},
+	} {
+		f.Add(s.m, s.path, []byte(s.body))
+	}
+	e := newEnv(f, func(c *httpapi.Config) { c.PairWait = 10 * time.Second })
+	e.create(keyA, map[string]any{"id": "fz"})
+	e.setState(tenantA, "fz", func(st *session.State) { st.Status = session.StatusScanQR })
+	e.putPairing(tenantA, "fz", session.Pairing{QRCodes: []string{"2@fuzz"}})
+	cc, err := e.consumer().Consume(func(m jetstream.Msg) {
+		_ = m.Ack()
+		cmd, err := command.Decode(m.Data())
+		if err == nil && cmd.Verb == command.Pair {
+			// Not e.putPairing: this runs outside the fuzz target's goroutine.
+			body, _ := json.Marshal(session.Pairing{Code: "FUZZ-CODE", Command: cmd.ID})
+			_, _ = e.b.Pairing.Put(context.Background(), subject.SessionKey(cmd.Tenant, cmd.Session), body)
+		}
+		if err == nil && cmd.Verb == command.Delete {
+			_ = e.b.Sessions.Delete(context.Background(), subject.SessionKey(cmd.Tenant, cmd.Session))
+		}
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(cc.Stop)
+
+	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
+		method := fuzzMethods[int(m)%len(fuzzMethods)]
+		req, err := http.NewRequest(method, e.base+"/api/v1/sessions"+path, bytes.NewReader(body))
+		if err != nil {
+			t.Skip()
+		}
+		req.Header.Set("Authorization", "Bearer "+keyA)
+		res, err := e.client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %q: %v", method, path, err)
+		}
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(res.Body)
+		res.Body.Close()
+		r := resp{status: res.StatusCode, header: res.Header, body: buf.Bytes()}
+		if r.status >= 500 {
+			t.Fatalf("%s %q %q: %d %s", method, path, body, r.status, r.body)
+		}
+		if r.status >= 400 && method != "HEAD" && r.errCode() == "" {
+			t.Fatalf("%s %q: %d without JSON error: %q", method, path, r.status, r.body)
+		}
+	})
+}

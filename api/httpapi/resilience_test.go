@@ -1,0 +1,80 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/subject"
+)
+
+func TestBodyTooLarge(t *testing.T) {
+	e := newEnv(t)
+	big := `{"name":"` + strings.Repeat("x", 2<<20) + `"}`
+	r := e.call("POST", "/api/v1/sessions", keyA, big)
+	if r.status != http.StatusRequestEntityTooLarge || r.errCode() != "body_too_large" {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if n := e.commandCount(); n != 0 {
+		t.Errorf("%d commands", n)
+	}
+	// The server still answers afterwards.
+	mustStatus(t, e.call("GET", "/api/v1/sessions", keyA, nil), http.StatusOK)
+}
+
+func TestNATSDownIs503(t *testing.T) {
+	e := newEnv(t)
+	e.create(keyA, map[string]any{"id": "s1"})
+	e.ns.Shutdown()
+	for _, rt := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/sessions", `{"id":"s2"}`},
+		{"POST", "/api/v1/sessions/s1/restart", ""},
+		{"POST", "/api/v1/sessions/s1/pair", `{"phone_number":"+6281234567890"}`},
+		{"DELETE", "/api/v1/sessions/s1", ""},
+	} {
+		var body any
+		if rt.body != "" {
+			body = rt.body
+		}
+		r := e.call(rt.method, rt.path, keyA, body)
+		if r.status != http.StatusServiceUnavailable || r.errCode() != "nats_unavailable" || r.header.Get("Retry-After") != "5" {
+			t.Errorf("%s %s: %d %q %s", rt.method, rt.path, r.status, r.header.Get("Retry-After"), r.body)
+		}
+	}
+	// Reads keep answering from the mirror.
+	r := e.call("GET", "/api/v1/sessions/s1", keyA, nil)
+	mustStatus(t, r, http.StatusOK)
+	if r.json(t)["status"] != "connecting" {
+		t.Errorf("read during outage: %s", r.body)
+	}
+	mustStatus(t, e.call("GET", "/healthz", "", nil), http.StatusServiceUnavailable)
+	// Bad input is still a 400, not a 503.
+	mustStatus(t, e.call("POST", "/api/v1/sessions", keyA, `{"id":"a.b"}`), http.StatusBadRequest)
+}
+
+// TestFailedPublishRollsBackCreate removes the command stream so that the
+// publish after the KV create fails: the record is deleted again and the
+// client gets a 503 it can retry.
+func TestFailedPublishRollsBackCreate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.js.DeleteStream(ctx, subject.CommandStream); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call("POST", "/api/v1/sessions", keyA, `{"id":"s1","name":"Shop"}`)
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "5" {
+		t.Fatalf("create without stream: %d %s", r.status, r.body)
+	}
+	if _, ok := e.record(tenantA, "s1"); ok {
+		t.Fatal("record left behind")
+	}
+	mustStatus(t, e.call("GET", "/api/v1/sessions/s1", keyA, nil), http.StatusNotFound)
+	// Once the stream is back the same request succeeds (id and name free).
+	if _, err := bus.Ensure(ctx, e.js, bus.Config{Shards: 4}); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, e.call("POST", "/api/v1/sessions", keyA, `{"id":"s1","name":"Shop"}`), http.StatusCreated)
+	mustStatus(t, e.call("GET", "/api/v1/sessions/s1", keyA, nil), http.StatusOK)
+}
