@@ -1,0 +1,189 @@
+package standalone_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/deployments/standalone"
+	"github.com/switchboard-gw/switchboard/shared/config"
+	"github.com/switchboard-gw/switchboard/shared/wasim"
+)
+
+// sim is the one simulator of this test process: whatsmeow trusts one root
+// key per process, and the simulated phones must outlive gateway restarts.
+var sim *wasim.Server
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	var err error
+	sim, err = wasim.New(wasim.Config{WSAddr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", QRRefs: 2, Logger: zap.NewNop()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = sim.Stop(context.Background()) }()
+	return m.Run()
+}
+
+const adminKey = "admin-test-key"
+
+// gateway starts a standalone gateway on dataDir (and dbURL when set) with
+// the test simulator, stopped when the test ends unless stopped earlier.
+func gateway(t *testing.T, dataDir, dbURL string) (*standalone.Gateway, *api) {
+	t.Helper()
+	cfg := config.Config{
+		HTTPAddr:            "127.0.0.1:0",
+		DataDir:             dataDir,
+		DatabaseURL:         dbURL,
+		AdminKey:            adminKey,
+		TenantKeys:          "acme:acme-key,globex:globex-key",
+		Shards:              8,
+		Replicas:            1,
+		HealthcheckInterval: time.Hour,
+		WASimulator:         sim.ControlAddr(),
+		WorkerID:            "w-" + t.Name(),
+		LogLevel:            "warn",
+	}
+	gw, err := standalone.New(standalone.Config{Config: cfg}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := gw.Start(ctx); err != nil {
+		t.Fatalf("start gateway: %v", err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
+	return gw, &api{t: t, base: "http://" + gw.APIAddr(), key: adminKey}
+}
+
+// api is a tiny HTTP client for the gateway.
+type api struct {
+	t    *testing.T
+	base string
+	key  string
+}
+
+func (a *api) as(key string) *api { return &api{t: a.t, base: a.base, key: key} }
+
+func (a *api) do(method, path string, body any) (int, map[string]any) {
+	a.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, a.base+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	if a.key != "" {
+		req.Header.Set("Authorization", "Bearer "+a.key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			a.t.Fatalf("%s %s: bad json %q", method, path, raw)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func (a *api) must(want int, method, path string, body any) map[string]any {
+	a.t.Helper()
+	code, out := a.do(method, path, body)
+	if code != want {
+		a.t.Fatalf("%s %s: status %d, want %d: %v", method, path, code, want, out)
+	}
+	return out
+}
+
+// waitStatus polls the status route until it reports want.
+func (a *api) waitStatus(id, want string, within time.Duration) map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(within)
+	var last map[string]any
+	for time.Now().Before(deadline) {
+		_, last = a.do("GET", "/api/v1/sessions/"+id+"/status", nil)
+		if last["status"] == want {
+			return last
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.t.Fatalf("session %s: status %v after %v, want %s", id, last, within, want)
+	return nil
+}
+
+// waitQR polls the qr route until it has a code.
+func (a *api) waitQR(id string, within time.Duration) string {
+	a.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		_, out := a.do("GET", "/api/v1/sessions/"+id+"/qr", nil)
+		if codes, _ := out["qr_codes"].([]any); len(codes) > 0 {
+			return codes[0].(string)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.t.Fatalf("session %s: no QR within %v", id, within)
+	return ""
+}
+
+// simPost calls the simulator's control API.
+func simPost(t *testing.T, path string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post("http://"+sim.ControlAddr()+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]any{}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func simStats(t *testing.T) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + sim.ControlAddr() + "/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+// link creates a session and links it by QR to phone; it returns the device jid.
+func link(t *testing.T, a *api, id, phone string) string {
+	t.Helper()
+	a.must(201, "POST", "/api/v1/sessions", map[string]any{"id": id, "name": "n-" + id})
+	qr := a.waitQR(id, 20*time.Second)
+	code, out := simPost(t, "/phone/scan", map[string]any{"qr": qr, "phone": phone, "push_name": "Alice"})
+	if code != 200 {
+		t.Fatalf("scan: %d %v", code, out)
+	}
+	a.waitStatus(id, "logged_in", 20*time.Second)
+	return out["jid"].(string)
+}
