@@ -16,7 +16,7 @@ import (
 const (
 	// fastLeaderBucket stands in for wa_scheduler with a short lease TTL.
 	fastLeaderBucket = "wa_scheduler_fast"
-	fastTTL          = 2 * time.Second
+	fastTTL          = 3 * time.Second
 	fastInterval     = time.Second
 )
 
@@ -119,34 +119,48 @@ func TestFailoverHandlesEveryTickOnce(t *testing.T) {
 	e.registerWorker(liveWorker)
 	e.holdShards(0, 1, 2, 3)
 	e.put(record("flaky", session.StatusFailed, time.Now(), nil))
-	a, b := e.replica("a"), e.replica("b")
-	a.start(t)
-	waitFor(t, 2*fastTTL, "a leads", a.sched.Leader)
-	b.start(t)
-	waitFor(t, 4*fastInterval, "a sweeps twice", func() bool { return len(a.rec.handled()) >= 2 })
-	if len(b.rec.handled()) != 0 || b.sched.Leader() {
-		t.Fatal("b swept or led while a held the lease")
-	}
+	replicas := map[string]*replica{"a": e.replica("a"), "b": e.replica("b")}
+	replicas["a"].start(t)
+	waitFor(t, 2*fastTTL, "a leads", replicas["a"].sched.Leader)
+	replicas["b"].start(t)
+	total := func() int { return len(replicas["a"].rec.handled()) + len(replicas["b"].rec.handled()) }
+	waitFor(t, 4*fastInterval+fastTTL, "two sweeps", func() bool { return total() >= 2 })
 
-	a.nc.Close() // crash: no release, the lease must expire
+	// Crash whoever leads now (a, unless a loaded machine let the lease lapse).
+	var leaderName string
+	waitFor(t, 2*fastTTL, "a leader", func() bool {
+		for name, r := range replicas {
+			if r.sched.Leader() {
+				leaderName = name
+				return true
+			}
+		}
+		return false
+	})
+	leader, other := replicas[leaderName], replicas[map[string]string{"a": "b", "b": "a"}[leaderName]]
+	// Crash just after one of its sweeps, so no sweep dies half-way.
+	done := len(leader.rec.handled())
+	waitFor(t, 4*fastInterval, "a sweep of the leader", func() bool { return len(leader.rec.handled()) > done })
+	before := len(other.rec.handled())
+	leader.nc.Close() // crash: no release, the lease must expire
 	killed := time.Now()
-	waitFor(t, fastTTL+3*fastInterval+time.Second, "b takes over and sweeps", func() bool { return len(b.rec.handled()) >= 1 })
+	waitFor(t, fastTTL+4*fastInterval+2*time.Second, "takeover sweep", func() bool { return len(other.rec.handled()) > before })
 	took := time.Since(killed)
-	waitFor(t, 3*fastInterval, "b sweeps again", func() bool { return len(b.rec.handled()) >= 2 })
-	if took > fastTTL+fastInterval+2*time.Second {
-		t.Errorf("b swept %v after the crash, want about one lease TTL (%v) plus one interval", took, fastTTL)
+	waitFor(t, 4*fastInterval+fastTTL, "another sweep", func() bool { return len(other.rec.handled()) > before+1 })
+	if took > fastTTL+fastInterval+3*time.Second {
+		t.Errorf("swept %v after the crash, want about one lease TTL (%v) plus one interval", took, fastTTL)
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := b.sched.Stop(stopCtx); err != nil {
+	if err := other.sched.Stop(stopCtx); err != nil {
 		t.Fatal(err)
 	}
 
 	handled := map[string]string{}
-	for name, r := range map[string]*replica{"a": a, "b": b} {
+	for name, r := range replicas {
 		for _, res := range r.rec.handled() {
-			if other, dup := handled[res.SweepID]; dup {
-				t.Errorf("tick %s handled by %s and %s", res.SweepID, other, name)
+			if prev, dup := handled[res.SweepID]; dup {
+				t.Errorf("tick %s handled by %s and %s", res.SweepID, prev, name)
 			}
 			handled[res.SweepID] = name
 		}
@@ -167,5 +181,5 @@ func TestFailoverHandlesEveryTickOnce(t *testing.T) {
 	if len(cmds) != len(handled) {
 		t.Errorf("%d restarts for %d handled ticks", len(cmds), len(handled))
 	}
-	t.Logf("ticks handled: %v; takeover after %v", handled, took)
+	t.Logf("ticks handled: %v; %s crashed, takeover sweep after %v", handled, leaderName, took)
 }
