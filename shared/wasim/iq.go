@@ -36,6 +36,13 @@ func (s *Server) handleIQ(c *conn, node *waBinary.Node) {
 		s.onPrekeyUpload(c, id, children)
 	case xmlns == "passive" && typ == "set":
 		c.reply(iqResult(id))
+		if first == "active" {
+			// Like WhatsApp after a login: nothing queued offline. whatsmeow
+			// emits OfflineSyncCompleted, which gateways may wait for.
+			c.sendQuiet(waBinary.Node{Tag: "ib", Content: []waBinary.Node{
+				{Tag: "offline", Attrs: waBinary.Attrs{"count": "0"}},
+			}})
+		}
 	case xmlns == "md" && first == "remove-companion-device":
 		s.onRemoveCompanion(c, id)
 	case xmlns == "md" && first == "link_code_companion_reg":

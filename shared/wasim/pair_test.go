@@ -46,6 +46,7 @@ func TestQRPairThroughControlAPI(t *testing.T) {
 		t.Fatalf("PairSuccess %v/%v, want %v/%v", ps.ID, ps.LID, jid, lid)
 	}
 	waitEvent[*events.Connected](t, rec)
+	waitEvent[*events.OfflineSyncCompleted](t, rec)
 	if *cli.Store.ID != jid || cli.Store.LID != lid {
 		t.Fatalf("store ids %v/%v, want %v/%v", cli.Store.ID, cli.Store.LID, jid, lid)
 	}
