@@ -20,59 +20,63 @@ const (
 )
 
 // onEvent maps one client event of the current client to state, pairing
-// material and events.
-func (s *Session) onEvent(evt any) {
+// material and events. It returns the error of the state write, if any.
+//
+// events.PushName is not handled: it reports contacts' names, not ours.
+func (s *Session) onEvent(evt any) error {
 	switch e := evt.(type) {
 	case *events.QR:
-		s.onQR(e)
+		return s.onQR(e)
 	case *events.PairSuccess:
-		s.onPairSuccess(e)
+		return s.onPairSuccess(e)
 	case *events.PairError:
 		s.dropClient()
 		s.clearPairing()
-		_ = s.setStatus(session.StatusFailed, "pair_error: "+e.Error.Error())
+		return s.setStatus(session.StatusFailed, "pair_error: "+e.Error.Error())
 	case *events.Connected:
-		s.onConnected()
+		return s.onConnected()
 	case *events.Disconnected:
-		s.onDisconnected()
+		return s.onDisconnected()
 	case *events.LoggedOut:
-		s.onLoggedOut(e)
+		return s.onLoggedOut(e)
 	case *events.StreamReplaced:
 		s.dropClient()
-		_ = s.setStatus(session.StatusFailed, "replaced")
+		return s.setStatus(session.StatusFailed, "replaced")
 	case *events.TemporaryBan:
 		s.dropClient()
-		_ = s.setStatus(session.StatusFailed, "temporary_ban")
+		return s.setStatus(session.StatusFailed, "temporary_ban")
 	case *events.ClientOutdated:
 		s.dropClient()
-		_ = s.setStatus(session.StatusFailed, "client_outdated")
+		return s.setStatus(session.StatusFailed, "client_outdated")
 	case *events.ConnectFailure:
 		s.dropClient()
-		_ = s.setStatus(session.StatusFailed, fmt.Sprintf("connect_failure: %s", e.Reason))
+		return s.setStatus(session.StatusFailed, fmt.Sprintf("connect_failure: %s", e.Reason))
 	case *events.CATRefreshError:
 		s.dropClient()
-		_ = s.setStatus(session.StatusFailed, "cat_refresh_failed")
+		return s.setStatus(session.StatusFailed, "cat_refresh_failed")
 	case *events.KeepAliveTimeout:
+		// The status stays; the failure count goes to last_error.
 		s.kaFailures = e.ErrorCount
-		_ = s.write(func(x *session.State) {
+		return s.write(func(x *session.State) {
 			x.LastError = fmt.Sprintf("keepalive_timeout: %d failures", e.ErrorCount)
 		})
 	case *events.KeepAliveRestored:
 		s.kaFailures = 0
 		now := s.deps.Reporter.Now()
-		_ = s.write(func(x *session.State) { x.LastKeepalive, x.LastError = &now, "" })
+		return s.write(func(x *session.State) { x.LastKeepalive, x.LastError = &now, "" })
 	case *events.PushNameSetting:
 		if name := e.Action.GetName(); name != "" {
-			_ = s.write(func(x *session.State) { x.PushName = name })
+			return s.write(func(x *session.State) { x.PushName = name })
 		}
 	case *events.Message:
 		s.onMessage(e)
 	}
+	return nil
 }
 
-func (s *Session) onQR(e *events.QR) {
+func (s *Session) onQR(e *events.QR) error {
 	if s.mode != pairQR || len(e.Codes) == 0 {
-		return // a pair code is being used; the codes are not shown
+		return nil // a pair code is being used; the codes are not shown
 	}
 	first, total := qrEach, time.Duration(len(e.Codes))*qrEach
 	if len(e.Codes) == 6 {
@@ -84,11 +88,11 @@ func (s *Session) onQR(e *events.QR) {
 	s.startTimer(total)
 	p := session.Pairing{QRCodes: e.Codes, TimeoutSeconds: int(first.Seconds())}
 	rev := s.putPairing(p)
-	_ = s.setStatus(session.StatusScanQR, "")
 	s.publish(event.QR, strconv.FormatUint(rev, 10), p)
+	return s.setStatus(session.StatusScanQR, "")
 }
 
-func (s *Session) onPairSuccess(e *events.PairSuccess) {
+func (s *Session) onPairSuccess(e *events.PairSuccess) error {
 	s.stopTimer()
 	s.mode = pairNone
 	ctx, cancel := s.opCtx()
@@ -101,14 +105,14 @@ func (s *Session) onPairSuccess(e *events.PairSuccess) {
 		lastErr = "link: " + err.Error()
 	}
 	s.clearPairing()
-	_ = s.write(func(x *session.State) {
+	return s.write(func(x *session.State) {
 		x.Status, x.LastError = session.StatusConnected, lastErr
 		clearDevice(x)
 		setDevice(x, e.ID, e.LID)
 	})
 }
 
-func (s *Session) onConnected() {
+func (s *Session) onConnected() error {
 	s.mode = pairNone
 	s.stopTimer()
 	s.kaFailures = 0
@@ -127,30 +131,32 @@ func (s *Session) onConnected() {
 			x.PushName = dev.PushName
 		}
 	})
-	if err == nil {
-		s.publish(event.LoggedIn, strconv.FormatUint(s.snap.Revision, 10), event.Status{Status: string(session.StatusWorking)})
+	if err != nil {
+		return err
 	}
+	s.publish(event.LoggedIn, strconv.FormatUint(s.snap.Revision, 10), event.Status{Status: string(session.StatusWorking)})
+	return nil
 }
 
-func (s *Session) onDisconnected() {
+func (s *Session) onDisconnected() error {
 	if s.client == nil {
-		return
+		return nil
 	}
 	if !s.linked() {
 		// The server closed the registration connection: the codes ran out.
 		reason := s.timeoutReason()
 		s.dropClient()
 		s.clearPairing()
-		_ = s.setStatus(session.StatusStopped, reason)
-		return
+		return s.setStatus(session.StatusStopped, reason)
 	}
 	if s.want {
 		// whatsmeow reconnects by itself.
-		_ = s.setStatus(session.StatusStarting, "")
+		return s.setStatus(session.StatusStarting, "")
 	}
+	return nil
 }
 
-func (s *Session) onLoggedOut(e *events.LoggedOut) {
+func (s *Session) onLoggedOut(e *events.LoggedOut) error {
 	s.want = false
 	s.dropClient() // whatsmeow has deleted the device already
 	ctx, cancel := s.opCtx()
@@ -167,22 +173,24 @@ func (s *Session) onLoggedOut(e *events.LoggedOut) {
 		x.Status, x.LastError = session.StatusLoggedOut, reason
 		clearDevice(x)
 	})
-	if err == nil {
-		s.publish(event.LoggedOut, strconv.FormatUint(s.snap.Revision, 10), event.Status{
-			Status: string(session.StatusLoggedOut), Previous: string(prev), LastError: reason,
-		})
+	if err != nil {
+		return err
 	}
+	s.publish(event.LoggedOut, strconv.FormatUint(s.snap.Revision, 10), event.Status{
+		Status: string(session.StatusLoggedOut), Previous: string(prev), LastError: reason,
+	})
+	return nil
 }
 
 // onTimer ends a QR or pair-code registration whose codes have expired.
-func (s *Session) onTimer() {
+func (s *Session) onTimer() error {
 	if s.mode == pairNone {
-		return
+		return nil
 	}
 	reason := s.timeoutReason()
 	s.dropClient()
 	s.clearPairing()
-	_ = s.setStatus(session.StatusStopped, reason)
+	return s.setStatus(session.StatusStopped, reason)
 }
 
 func (s *Session) timeoutReason() string {
@@ -212,13 +220,15 @@ func (s *Session) onMessage(e *events.Message) {
 }
 
 // resume reconnects a session that should be running.
-func (s *Session) resume() {
-	if err := s.load(); err != nil || !s.want || s.client != nil {
-		return
+func (s *Session) resume() error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	if !s.want || s.client != nil {
+		return nil
 	}
 	if err := s.connect(); err != nil {
-		_ = s.setStatus(session.StatusFailed, "connect: "+err.Error())
-		return
+		return s.setStatus(session.StatusFailed, "connect: "+err.Error())
 	}
-	_ = s.setStatus(session.StatusStarting, "")
+	return s.setStatus(session.StatusStarting, "")
 }

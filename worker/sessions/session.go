@@ -1,10 +1,3 @@
-// Package sessions holds the per-session actor: one whatsmeow client and a
-// mailbox through which its commands, its client's events and its timers are
-// applied one at a time, in order.
-//
-// An actor has no goroutine while its mailbox is empty; one is started when
-// work arrives and exits when the mailbox drains, so an idle session costs
-// only its client.
 package sessions
 
 import (
@@ -216,21 +209,28 @@ func (s *Session) drain() {
 }
 
 func (s *Session) handle(it item) {
+	var err error
 	switch it.kind {
 	case kindCommand:
-		it.done(s.applyCommand(it.cmd))
+		it.done(s.applyCommand(it.cmd)) // the shard settles and logs
+		return
 	case kindEvent:
 		if it.gen == s.gen && s.live() {
-			s.onEvent(it.evt)
+			err = s.onEvent(it.evt)
 		}
 	case kindTimer:
 		if it.gen == s.gen && s.live() {
-			s.onTimer()
+			err = s.onTimer()
 		}
 	case kindResume:
 		if s.live() {
-			s.resume()
+			err = s.resume()
 		}
+	}
+	// Gone and fenced sessions stop on their own; a closing one is being
+	// handed over. Anything else leaves KV behind what the client saw.
+	if err != nil && !errors.Is(err, ErrGone) && !errors.Is(err, report.ErrFenced) && s.ctx.Err() == nil {
+		s.logger().Warn("state not reported", zap.Error(err))
 	}
 }
 

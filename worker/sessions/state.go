@@ -51,7 +51,6 @@ func (s *Session) write(fn func(*session.State)) error {
 		s.markGone()
 		return ErrGone
 	case err != nil:
-		s.logger().Warn("state write failed", zap.Error(err))
 		return err
 	}
 	cur := s.snap.Record.State
@@ -77,7 +76,7 @@ func (s *Session) publish(typ event.Type, occurrence string, data any) {
 	defer cancel()
 	id := report.EventID(s.tenant, s.id, typ, occurrence)
 	if err := s.deps.Reporter.Publish(ctx, s.tenant, s.id, typ, id, data); err != nil {
-		s.logger().Warn("event publish failed", zap.String("type", string(typ)), zap.Error(err))
+		s.warn("event publish failed", zap.String("type", string(typ)), zap.Error(err))
 	}
 }
 
@@ -111,7 +110,7 @@ func (s *Session) clearPairing() {
 	ctx, cancel := s.opCtx()
 	defer cancel()
 	if err := s.deps.Reporter.DeletePairing(ctx, s.tenant, s.id); err != nil {
-		s.logger().Warn("pairing delete failed", zap.Error(err))
+		s.warn("pairing delete failed", zap.Error(err))
 		return
 	}
 	s.pairingSet = false
@@ -124,9 +123,19 @@ func (s *Session) putPairing(p session.Pairing) uint64 {
 	defer cancel()
 	rev, err := s.deps.Reporter.PutPairing(ctx, s.tenant, s.id, p)
 	if err != nil {
-		s.logger().Warn("pairing write failed", zap.Error(err))
+		s.warn("pairing write failed", zap.Error(err))
 		return 0
 	}
 	s.pairingSet = true
 	return rev
+}
+
+// warn logs a failed side write; while the session is closing (its shard
+// is being handed over) such failures are expected and logged at debug.
+func (s *Session) warn(msg string, fields ...zap.Field) {
+	if s.ctx.Err() != nil {
+		s.logger().Debug(msg, fields...)
+		return
+	}
+	s.logger().Warn(msg, fields...)
 }

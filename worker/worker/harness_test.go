@@ -192,7 +192,7 @@ func (e *env) watchUntil(kv jetstream.KeyValue, key, what string, ok func(jetstr
 	}
 	defer func() { _ = w.Stop() }()
 	var last jetstream.KeyValueEntry
-	sawInitial := false
+	present := false // whether the key currently has a value
 	for {
 		select {
 		case <-ctx.Done():
@@ -201,15 +201,15 @@ func (e *env) watchUntil(kv jetstream.KeyValue, key, what string, ok func(jetstr
 			if !open {
 				e.t.Fatalf("watch of %s closed", key)
 			}
-			if en == nil { // end of initial values
-				if !sawInitial && ok(nil) {
+			if en == nil { // end of initial values: an absent key is "deleted"
+				if !present && ok(nil) {
 					return nil
 				}
-				sawInitial = true
 				continue
 			}
 			last = en
-			if en.Operation() != jetstream.KeyValuePut {
+			present = en.Operation() == jetstream.KeyValuePut
+			if !present {
 				if ok(nil) {
 					return nil
 				}

@@ -1,0 +1,38 @@
+// Package sessions holds the per-session actor: one whatsmeow client and a
+// mailbox through which its commands, its client's events and its timers are
+// applied one at a time, in order.
+//
+// An actor has no goroutine while its mailbox is empty; one is started when
+// work arrives and exits when the mailbox drains, so an idle session costs
+// only its client (none while stopped).
+//
+// Commands (each ends with a state write carrying the command id):
+//
+//	start    connect (no-op when connected); no linked device → registration → QR
+//	stop     disconnect, keep the device                      → STOPPED
+//	restart  disconnect + connect
+//	pair     registration connection, wait for its QR event, PairPhone → PAIR_CODE
+//	logout   Logout at WhatsApp (connecting first if needed), delete the device
+//	         locally whatever happens, unlink                  → LOGGED_OUT
+//	delete   as logout, then remove the session and pairing keys
+//
+// Client events:
+//
+//	QR                 → SCAN_QR_CODE, codes to wa_pairing, window timer armed
+//	PairSuccess        → CONNECTED, device fields, link recorded, pairing removed
+//	Connected          → WORKING, last_connected_at, last_keepalive
+//	Disconnected       → STARTING while wanted (whatsmeow reconnects);
+//	                     on a registration: STOPPED qr_timeout / pair_code_timeout
+//	window timer       → STOPPED qr_timeout / pair_code_timeout
+//	LoggedOut          → LOGGED_OUT device_removed | login_refused: <reason>, unlinked
+//	StreamReplaced     → FAILED replaced (no reconnect)
+//	TemporaryBan       → FAILED temporary_ban
+//	ClientOutdated     → FAILED client_outdated
+//	ConnectFailure     → FAILED connect_failure: <reason>
+//	KeepAliveTimeout   → status kept, last_error keepalive_timeout: N failures
+//	KeepAliveRestored  → last_keepalive, last_error cleared
+//	PushNameSetting    → push_name
+//	Message (inbound)  → message event
+//
+// Every status change is also published as a session_status event.
+package sessions
