@@ -87,6 +87,7 @@ func (s *Server) onRemoveCompanion(c *conn, id string) {
 	dev := c.dev
 	if dev != nil {
 		dev.removed = true
+		c.closing = true
 	}
 	s.mu.Unlock()
 	if dev == nil {

@@ -44,7 +44,11 @@ func (s *Server) login(c *conn, username uint64, index uint32) error {
 	old := dev.conn
 	dev.conn = c
 	c.dev = dev
+	replace := false
 	if old != nil {
+		// An old connection we are already closing (kick, failure) is just
+		// detached; a live one is told it was replaced, as WhatsApp does.
+		replace = !old.closing
 		old.dev = nil
 		old.closing = true
 	} else {
@@ -52,8 +56,7 @@ func (s *Server) login(c *conn, username uint64, index uint32) error {
 	}
 	lid := dev.lid
 	s.mu.Unlock()
-	if old != nil {
-		// Real WhatsApp tells the older connection first.
+	if replace {
 		s.stats.replaced.Add(1)
 		old.sendThenClose(streamError("", "replaced"), s.cfg.CloseDelay)
 	}
