@@ -202,8 +202,9 @@ func (k *Keeper) renew(ctx context.Context, rev uint64) (uint64, error) {
 
 func (k *Keeper) release(rev uint64) {
 	// Detached on purpose: the run context is already cancelled, and the
-	// release is a best effort bounded by one tick.
-	ctx, cancel := context.WithTimeout(context.Background(), k.tick)
+	// release is a best effort bounded by half a TTL (after that, expiry
+	// frees the lease anyway).
+	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.TTL/2)
 	defer cancel()
 	if err := k.cfg.KV.Delete(ctx, k.cfg.Key, jetstream.LastRevision(rev)); err != nil {
 		k.log.Warn("lease release failed", zap.Error(err))

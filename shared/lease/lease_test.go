@@ -80,7 +80,7 @@ func TestOneHolderAtATimeAndHandOff(t *testing.T) {
 	if pa.lost.Load() != 1 {
 		t.Fatalf("OnLost ran %d times on stop, want 1", pa.lost.Load())
 	}
-	eb := waitEpoch(t, pb, ttl)
+	eb := waitEpoch(t, pb, 2*ttl)
 	if eb <= ea {
 		t.Fatalf("epoch did not grow: %d then %d", ea, eb)
 	}
