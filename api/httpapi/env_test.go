@@ -52,6 +52,14 @@ type env struct {
 
 func newEnv(t testing.TB, tweak ...func(*httpapi.Config)) *env {
 	t.Helper()
+	e := startBus(t)
+	e.startServer(tweak...)
+	return e
+}
+
+// startBus starts NATS and declares the topology, without the api.
+func startBus(t testing.TB) *env {
+	t.Helper()
 	ns, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -63,6 +71,13 @@ func newEnv(t testing.TB, tweak ...func(*httpapi.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &env{t: t, ns: ns, nc: nc, js: js, b: b}
+}
+
+// startServer starts the api on a random port.
+func (e *env) startServer(tweak ...func(*httpapi.Config)) {
+	t := e.t
+	t.Helper()
 	cfg := httpapi.Config{
 		Addr:       "127.0.0.1:0",
 		AdminKey:   adminKey,
@@ -72,10 +87,16 @@ func newEnv(t testing.TB, tweak ...func(*httpapi.Config)) *env {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	srv, err := httpapi.New(cfg, nc, js, b, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	log := zap.NewNop()
+	if tt, ok := t.(*testing.T); ok {
+		log = zaptest.NewLogger(tt, zaptest.Level(zap.WarnLevel))
+	}
+	srv, err := httpapi.New(cfg, e.nc, e.js, e.b, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +107,10 @@ func newEnv(t testing.TB, tweak ...func(*httpapi.Config)) *env {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &env{t: t, ns: ns, nc: nc, js: js, b: b, srv: srv, base: "http://" + srv.Addr(),
-		client: &http.Client{Transport: tr, Timeout: 40 * time.Second}}
+	e.srv, e.base = srv, "http://"+srv.Addr()
+	e.client = &http.Client{Transport: tr, Timeout: 40 * time.Second}
 }
 
 // resp is a decoded answer.
