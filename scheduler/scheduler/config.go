@@ -10,17 +10,11 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/shard"
 )
 
-// StateBucket is the KV bucket (no TTL) holding the scheduler's durable
-// bookkeeping: the last handled sweep and per-session restart books. The
-// shared wa_scheduler bucket cannot hold them: its entries expire with the
-// leader lease TTL.
-const StateBucket = "wa_scheduler_state"
-
 // Keys in the scheduler buckets.
 const (
 	// leaderKey is the leader lease in the shared wa_scheduler bucket.
 	leaderKey = "leader"
-	// lastSweepKey records the last claimed sweep in StateBucket.
+	// lastSweepKey records the last claimed sweep in subject.SchedulerStateBucket.
 	lastSweepKey = "sweep.last"
 	// bookPrefix starts the restart book keys: restart.<tenant>.<session>.
 	bookPrefix = "restart."

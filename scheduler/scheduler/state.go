@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
 // stateKV creates (once) and returns the scheduler's state bucket, with the
@@ -22,13 +24,13 @@ func (s *Scheduler) stateKV(ctx context.Context) (jetstream.KeyValue, error) {
 		}
 	}
 	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:   StateBucket,
+		Bucket:   subject.SchedulerStateBucket,
 		History:  1,
 		Storage:  jetstream.FileStorage,
 		Replicas: replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("scheduler: bucket %s: %w", StateBucket, err)
+		return nil, fmt.Errorf("scheduler: bucket %s: %w", subject.SchedulerStateBucket, err)
 	}
 	s.state = kv
 	return kv, nil

@@ -28,6 +28,9 @@ type Config struct {
 	SimControlAddr      string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
 	WorkerID            string        `env:"SWITCHBOARD_WORKER_ID"`
 	LogLevel            string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
+	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
+	// /metrics there.
+	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
 }
 
 // Load reads the environment.

@@ -28,8 +28,11 @@ const (
 	LeasesBucket = "wa_shard_leases"
 	// WorkersBucket holds live worker heartbeats, keyed by worker id.
 	WorkersBucket = "wa_workers"
-	// SchedulerBucket holds the scheduler leader lease and sweep bookkeeping.
+	// SchedulerBucket holds the scheduler leader lease (TTL'd entries).
 	SchedulerBucket = "wa_scheduler"
+	// SchedulerStateBucket holds the scheduler's durable bookkeeping (no
+	// TTL): the last handled sweep and per-session restart books.
+	SchedulerStateBucket = "wa_scheduler_state"
 )
 
 // Command is the subject a command for one session is published on.

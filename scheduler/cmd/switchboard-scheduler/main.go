@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
@@ -28,12 +27,6 @@ const (
 	stopTimeout  = 15 * time.Second
 )
 
-// local is the configuration only this binary reads.
-type local struct {
-	// MetricsAddr, when set, serves /metrics (Prometheus) there.
-	MetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
-}
-
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "switchboard-scheduler:", err)
@@ -45,10 +38,6 @@ func run() error {
 	cfg, err := config.Load()
 	if err != nil {
 		return err
-	}
-	var lc local
-	if err := env.Parse(&lc); err != nil {
-		return fmt.Errorf("config: %w", err)
 	}
 	if cfg.NATSURL == "" {
 		return errors.New("SWITCHBOARD_NATS_URL is required (the standalone binary embeds NATS)")
@@ -88,12 +77,12 @@ func run() error {
 	}
 	metricsErr := make(chan error, 1)
 	var srv *http.Server
-	if lc.MetricsAddr != "" {
+	if cfg.SchedulerMetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", sched.MetricsHandler())
-		srv = &http.Server{Addr: lc.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		srv = &http.Server{Addr: cfg.SchedulerMetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { metricsErr <- srv.ListenAndServe() }()
-		log.Info("serving metrics", zap.String("addr", lc.MetricsAddr))
+		log.Info("serving metrics", zap.String("addr", cfg.SchedulerMetricsAddr))
 	}
 	var errs []error
 	select {
