@@ -91,6 +91,7 @@ func (s *Session) newClient(dev *store.Device) {
 	gen := s.gen
 	s.mu.Lock()
 	s.sig = signals{gen: gen, qr: make(chan struct{}), login: make(chan struct{})}
+	s.current = cli
 	s.mu.Unlock()
 	cli.AddEventHandler(func(evt any) {
 		switch evt.(type) {
@@ -159,6 +160,7 @@ func (s *Session) dropClient() {
 	s.gen++
 	s.mu.Lock()
 	s.sig = signals{gen: s.gen}
+	s.current = nil
 	s.mu.Unlock()
 	cli.RemoveEventHandlers()
 	cli.Disconnect()

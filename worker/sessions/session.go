@@ -68,12 +68,15 @@ type Session struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// mu guards the mailbox and the signals.
+	// mu guards the mailbox, the signals and current.
 	mu      sync.Mutex
 	items   []item
 	running bool
 	closed  bool
 	sig     signals
+	// current is the client, for a Close that cannot wait for the mailbox
+	// goroutine and must still disconnect.
+	current *whatsmeow.Client
 
 	// Owned by the mailbox goroutine (or by Close once it has exited).
 	snap       report.Snapshot
@@ -143,8 +146,9 @@ func Resumable(rec session.Record) bool {
 	return true
 }
 
-// Close stops the actor: queued commands are refused with ErrClosed, the
-// item being applied is cancelled, and the client is disconnected (never
+// Close stops the actor: the item being applied is cancelled, queued
+// commands are refused with ErrClosed (after the one being applied, so
+// they are redelivered in order), and the client is disconnected (never
 // logged out). It waits for the mailbox goroutine.
 func (s *Session) Close(ctx context.Context) error {
 	s.mu.Lock()
@@ -153,20 +157,32 @@ func (s *Session) Close(ctx context.Context) error {
 	s.items = nil
 	s.mu.Unlock()
 	s.cancel()
-	for _, it := range pending {
-		if it.kind == kindCommand {
-			it.done(ErrClosed)
-		}
-	}
 	waited := make(chan struct{})
 	go func() {
 		s.wg.Wait()
 		close(waited)
 	}()
+	var err error
 	select {
 	case <-waited:
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
+	}
+	for _, it := range pending {
+		if it.kind == kindCommand {
+			it.done(ErrClosed)
+		}
+	}
+	if err != nil {
+		// The item being applied is stuck; never leave the device connected
+		// behind a shard that is being given up.
+		s.mu.Lock()
+		cli := s.current
+		s.mu.Unlock()
+		if cli != nil {
+			cli.Disconnect()
+		}
+		return err
 	}
 	s.dropClient()
 	return nil
