@@ -35,6 +35,11 @@ func (a authenticator) tenant(c fiber.Ctx) (string, bool) {
 	} else {
 		key = strings.TrimSpace(c.Get("X-Api-Key"))
 	}
+	return a.lookup(key)
+}
+
+// lookup returns the tenant of key.
+func (a authenticator) lookup(key string) (string, bool) {
 	if key == "" {
 		return "", false
 	}

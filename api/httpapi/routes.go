@@ -23,6 +23,9 @@ func (s *Server) routes() {
 	v1.Post("/:id/disconnect", s.authed(s.action(s.svc.Disconnect, "Session disconnecting")))
 	v1.Post("/:id/restart", s.authed(s.action(s.svc.Restart, "Session restarting")))
 	v1.Post("/:id/logout", s.authed(s.action(s.svc.Logout, "Session logging out")))
+
+	s.wasendRoutes()
+	s.wawpRoutes()
 }
 
 // health answers without authentication: ok while NATS is connected (reads

@@ -23,6 +23,10 @@ type CreateInput struct {
 	Config session.Config
 	// IdempotencyKey, when set, scopes the start command's id.
 	IdempotencyKey string
+	// Stopped creates the session without starting it: status CREATED,
+	// Desired=stopped and no command (the WASend surface, where a session
+	// starts with an explicit start call).
+	Stopped bool
 }
 
 // Create stores a new session record (Desired=running, status STARTING)
@@ -57,9 +61,15 @@ func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (se
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
+	if in.Stopped {
+		rec.Desired, rec.State.Status = session.DesiredStopped, session.StatusCreated
+	}
 	rev, err := s.store(ctx, rec)
 	if err != nil {
 		return session.Record{}, err
+	}
+	if in.Stopped {
+		return rec, nil
 	}
 	cmd := s.newCommand(tenant, id, command.Start, in.IdempotencyKey)
 	if err := s.publish(ctx, cmd); err != nil {
