@@ -16,11 +16,15 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
-var fuzzMethods = []string{"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"}
+var (
+	fuzzMethods  = []string{"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "GET"}
+	fuzzPrefixes = []string{"/api/v1/sessions", "/sessions", "/v2/session"}
+)
 
-// FuzzAPI sends arbitrary methods, paths under /api/v1/sessions and bodies
-// to the real server (a minimal worker answers pair commands): the answer
-// is never a 5xx and every error is the JSON error shape.
+// FuzzAPI sends arbitrary methods, paths under each surface's prefix and
+// bodies to the real server (a minimal worker answers pair commands): the
+// answer is never a 5xx and every error is the JSON error shape. m picks
+// the method (low 3 bits) and the surface (m/8 mod 3).
 func FuzzAPI(f *testing.F) {
 	for _, s := range []struct {
 		m    uint8
@@ -53,6 +57,13 @@ func FuzzAPI(f *testing.F) {
 		{0, "/..%2f..%2f", ``},
 		{2, "/fz", ``},
 		{3, "/fz", `{}`},
+		{9, "", `{"sessionName":"w","phoneNumber":"+14155552671","enableWebhook":1,"webhookUrl":"https://x.example"}`},
+		{9, "", `{"sessionName":"w","phoneNumber":"+14155552671","enableAccountProtection":2}`},
+		{8, "/fz", ``},
+		{9, "/fz/restart", ``},
+		{16, "/info?instance_id=fz&access_token=" + keyA, ``},
+		{17, "/restart", `{"instance_id":"fz","access_token":"` + keyA + `"}`},
+		{17, "/start", `{"instance_id":1}`},
 	} {
 		f.Add(s.m, s.path, []byte(s.body))
 	}
@@ -79,11 +90,13 @@ func FuzzAPI(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
 		method := fuzzMethods[int(m)%len(fuzzMethods)]
-		req, err := http.NewRequest(method, e.base+"/api/v1/sessions"+path, bytes.NewReader(body))
+		prefix := fuzzPrefixes[int(m/8)%len(fuzzPrefixes)]
+		req, err := http.NewRequest(method, e.base+prefix+path, bytes.NewReader(body))
 		if err != nil {
 			t.Skip()
 		}
 		req.Header.Set("Authorization", "Bearer "+keyA)
+		req.Header.Set("Content-Type", "application/json")
 		res, err := e.client.Do(req)
 		if err != nil {
 			t.Fatalf("%s %q: %v", method, path, err)
