@@ -1,6 +1,12 @@
 // Package httpapi serves Switchboard's HTTP api with Fiber: authentication,
 // request decoding, the route tables of each surface and the one error
-// handler. The session logic lives in package sessions.
+// handler. The session logic lives in package sessions, reads come from
+// package mirror.
+//
+// Surfaces: /api/v1/sessions… (seed 003, routes.go), /sessions… (WASend,
+// wasend.go), /v2/session/… (Wawp, wawp.go). Keys: "Authorization: Bearer
+// <key>" or "X-Api-Key" (Wawp also access_token). Errors are always
+// {"error":{"code","message"}} (errors.go); 503 carries Retry-After: 5.
 package httpapi
 
 import (

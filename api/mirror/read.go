@@ -18,13 +18,6 @@ func (m *Mirror) Session(tenant, id string) (session.Record, uint64, bool) {
 	return e.rec, e.rev, true
 }
 
-// Exists reports whether any record, visible or being deleted, is mirrored
-// under tenant's session id.
-func (m *Mirror) Exists(tenant, id string) bool {
-	e, ok := m.sessions.get(subject.SessionKey(tenant, id))
-	return ok && !e.gone
-}
-
 // List returns one page of tenant's visible sessions, sorted by creation
 // time then id, and the total number of them.
 func (m *Mirror) List(tenant string, offset, limit int) ([]session.Record, int) {

@@ -77,6 +77,3 @@ func New(cfg Config, log *zap.Logger) (*Service, error) {
 	}
 	return &Service{cfg: cfg, log: log.Named("sessions"), now: func() time.Time { return time.Now().UTC() }}, nil
 }
-
-// PairWait is the configured pair-code wait, for surfaces that report it.
-func (s *Service) PairWait() time.Duration { return s.cfg.PairWait }
