@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/api/httpapi"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
@@ -96,4 +99,39 @@ func TestFailedPublishRollsBackCreate(t *testing.T) {
 	}
 	mustStatus(t, e.call("POST", "/api/v1/sessions", keyA, `{"id":"s1","name":"Shop"}`), http.StatusCreated)
 	mustStatus(t, e.call("GET", "/api/v1/sessions/s1", keyA, nil), http.StatusOK)
+}
+
+func TestStartFailsOnBusyAddress(t *testing.T) {
+	e := newEnv(t)
+	other := startBus(t)
+	other.startServer()
+	cfg := httpapi.Config{Addr: e.srv.Addr(), AdminKey: adminKey}
+	srv, err := httpapi.New(cfg, other.nc, other.js, other.b, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err == nil {
+		t.Fatal("second listener on the same address started")
+	}
+	if err := srv.Stop(context.Background()); err != nil {
+		t.Fatalf("stop after failed start: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  httpapi.Config
+		ok   bool
+	}{
+		{"no keys", httpapi.Config{}, false},
+		{"admin only", httpapi.Config{AdminKey: "k"}, true},
+		{"tenant only", httpapi.Config{TenantKeys: map[string]string{"k": "acme"}}, true},
+		{"bad tenant name", httpapi.Config{TenantKeys: map[string]string{"k": "a.b"}}, false},
+		{"admin key reused", httpapi.Config{AdminKey: "k", TenantKeys: map[string]string{"k": "acme"}}, false},
+	} {
+		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
 }

@@ -99,12 +99,14 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 // background. It returns once the listener is bound.
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.mirror.Start(ctx); err != nil {
-		return fmt.Errorf("httpapi: %w", err)
+		// Detached: ctx is already done, the watches must still end.
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return errors.Join(fmt.Errorf("httpapi: %w", err), s.mirror.Stop(stopCtx))
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		_ = s.mirror.Stop(ctx)
-		return fmt.Errorf("httpapi: listen: %w", err)
+		return errors.Join(fmt.Errorf("httpapi: listen: %w", err), s.mirror.Stop(ctx))
 	}
 	s.ln = ln
 	s.served = make(chan error, 1)
