@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/httpapi"
@@ -22,7 +21,6 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/natsembed"
-	"github.com/switchboard-gw/switchboard/shared/waclient"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -103,14 +101,11 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(g.nc)
-	if err != nil {
-		return fmt.Errorf("standalone: jetstream: %w", err)
-	}
-	buckets, err := bus.Ensure(ctx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Attach(ctx, g.nc, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
 	if err != nil {
 		return err
 	}
+	js, buckets := conn.JS, conn.Buckets
 
 	dbURL := cfg.DatabaseURL
 	if dbURL == "" {
@@ -132,12 +127,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		simAddr = g.sim.ControlAddr()
 		fmt.Fprintf(cfg.Banner, "WhatsApp simulator: websocket %s, control http://%s\n", g.sim.WSAddr(), simAddr)
 	}
-	if simAddr != "" {
-		if _, err := waclient.PointAtSimulator(ctx, simAddr); err != nil {
-			return err
-		}
-	}
-
+	// The worker points whatsmeow at the simulator itself when simAddr is set.
 	g.wrk, err = worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: simAddr}, g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/switchboard-gw/switchboard/api/httpapi"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
@@ -48,30 +46,21 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	nc, err := bus.Connect(cfg.NATSURL, "switchboard-api")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	buckets, err := bus.Ensure(startCtx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:       cfg.HTTPAddr,
 		AdminKey:   cfg.AdminKey,
 		TenantKeys: tenantKeys,
 		Shards:     cfg.Shards,
-	}, nc, js, buckets, log)
+	}, conn.NC, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}

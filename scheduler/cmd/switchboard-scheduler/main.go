@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/scheduler/scheduler"
@@ -48,27 +47,18 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	nc, err := bus.Connect(cfg.NATSURL, "switchboard-scheduler")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	buckets, err := bus.Ensure(startCtx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-scheduler", bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	sched, err := scheduler.New(scheduler.Config{
 		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
-	}, js, buckets, log)
+	}, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}
