@@ -19,6 +19,9 @@ const (
 	EventPrefix = "wa.evt"
 	// EventAll matches every event.
 	EventAll = EventPrefix + ".>"
+	// WebhookConsumer is the durable pull consumer on EventStream shared by
+	// every worker's webhook dispatcher.
+	WebhookConsumer = "webhooks"
 
 	// SessionsBucket holds one record per session, keyed <tenant>.<session>.
 	SessionsBucket = "wa_sessions"
