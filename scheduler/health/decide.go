@@ -78,7 +78,12 @@ func check(r Rules, in Input) (Reason, bool) {
 			return ReasonLoggedOut, false
 		}
 	default: // CREATED, STARTING, CONNECTED, or no state written yet
-		since := st.UpdatedAt
+		// StatusSince does not move on rewrites of the same status (a
+		// reconnect retry); records written before it existed fall back.
+		since := st.StatusSince
+		if since.IsZero() {
+			since = st.UpdatedAt
+		}
 		if since.IsZero() {
 			since = in.Record.UpdatedAt
 		}

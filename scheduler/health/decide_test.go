@@ -53,6 +53,11 @@ func TestDecide(t *testing.T) {
 		{name: "starting fresh", rec: rec(session.StatusStarting, nil)},
 		{name: "starting stuck", rec: rec(session.StatusStarting, func(s *session.State) { s.UpdatedAt = now.Add(-61 * time.Second) }),
 			action: health.Restart, reason: health.ReasonStuck, write: health.Put},
+		{name: "starting retried but stuck since", rec: rec(session.StatusStarting, func(s *session.State) { s.StatusSince = now.Add(-61 * time.Second) }),
+			action: health.Restart, reason: health.ReasonStuck, write: health.Put},
+		{name: "starting since recently", rec: rec(session.StatusStarting, func(s *session.State) {
+			s.StatusSince, s.UpdatedAt = now.Add(-30*time.Second), now.Add(-30*time.Second)
+		})},
 		{name: "connected stuck", rec: rec(session.StatusConnected, func(s *session.State) { s.UpdatedAt = now.Add(-2 * time.Minute) }),
 			action: health.Restart, reason: health.ReasonStuck, write: health.Put},
 		{name: "created never picked up", rec: rec(session.StatusCreated, func(s *session.State) { s.UpdatedAt = now.Add(-2 * time.Minute) }),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/scheduler/health"
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 )
 
@@ -20,9 +21,10 @@ const (
 	bookPrefix = "restart."
 )
 
-// LivenessPeriod is the contract with the workers: while a session is
-// WORKING, its owner writes State.LastKeepalive at least this often.
-const LivenessPeriod = 30 * time.Second
+// LivenessPeriod is the contract with the workers (session.LivenessPeriod):
+// while a session is WORKING, its owner writes State.LastKeepalive at least
+// this often.
+const LivenessPeriod = session.LivenessPeriod
 
 // Defaults.
 const (

@@ -31,9 +31,17 @@ type Config struct {
 	Webhooks          []Webhook `json:"webhooks,omitempty"`
 }
 
+// LivenessPeriod is the contract between workers and the scheduler: while a
+// session is WORKING and its socket is healthy, the owning worker writes
+// State.LastKeepalive at least this often.
+const LivenessPeriod = 30 * time.Second
+
 // State is the observed state, written by the owning worker.
 type State struct {
-	Status          Status     `json:"status"`
+	Status Status `json:"status"`
+	// StatusSince is when Status last changed (zero in records written
+	// before it existed).
+	StatusSince     time.Time  `json:"status_since,omitzero"`
 	DeviceJID       string     `json:"device_jid,omitempty"`
 	DeviceID        int        `json:"device_id,omitempty"`
 	LID             string     `json:"lid,omitempty"`

@@ -92,6 +92,20 @@ func (p *Pacer) Submit(jobs ...Job) {
 	}
 }
 
+// Wait queues a slot like Submit and blocks until it is released or ctx
+// ends, for callers that must connect before they can go on (a pair code
+// needs its registration connection).
+func (p *Pacer) Wait(ctx context.Context) error {
+	released := make(chan struct{})
+	p.Submit(Job{Run: func() { close(released) }, Stale: func() bool { return ctx.Err() != nil }})
+	select {
+	case <-released:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Pending is the number of queued functions.
 func (p *Pacer) Pending() int {
 	p.mu.Lock()

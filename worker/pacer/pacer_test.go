@@ -80,3 +80,27 @@ func TestPacerConfig(t *testing.T) {
 		t.Error("negative rate accepted")
 	}
 }
+
+// TestPacerWait: Wait returns once its slot is released, and at once with
+// the context's error when it ends first.
+func TestPacerWait(t *testing.T) {
+	p, err := pacer.New(pacer.Config{Rate: 20, Burst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(context.Background())
+	defer func() { _ = p.Stop(context.Background()) }()
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	jobs := make([]pacer.Job, 100) // five seconds of queue
+	for i := range jobs {
+		jobs[i].Run = func() {}
+	}
+	p.Submit(jobs...)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := p.Wait(ctx); err == nil {
+		t.Error("Wait behind a long queue returned before its slot")
+	}
+}

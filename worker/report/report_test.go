@@ -74,6 +74,23 @@ func TestUpdateStateKeepsAPIWrites(t *testing.T) {
 	if snap.Revision != got.Revision {
 		t.Errorf("snapshot revision %d, stored %d", snap.Revision, got.Revision)
 	}
+	// StatusSince moves with the status only.
+	since := st.StatusSince
+	if since.IsZero() {
+		t.Fatal("status_since not set")
+	}
+	if _, err := r.UpdateState(ctx, fence, &snap, func(x *session.State) { x.PushName = "Alice" }); err != nil {
+		t.Fatal(err)
+	}
+	if !snap.Record.State.StatusSince.Equal(since) {
+		t.Errorf("status_since moved on a write of the same status")
+	}
+	if _, err := r.UpdateState(ctx, fence, &snap, func(x *session.State) { x.Status = session.StatusStarting }); err != nil {
+		t.Fatal(err)
+	}
+	if !snap.Record.State.StatusSince.After(since) {
+		t.Errorf("status_since kept on a status change")
+	}
 }
 
 // TestUpdateStateFenced: a write from an older epoch is refused and changes

@@ -35,7 +35,8 @@ func (r *Reporter) Load(ctx context.Context, tenant, id string) (Snapshot, error
 }
 
 // UpdateState applies fn to the observed state of the record in snap and
-// writes it with compare-and-set, stamping owner, epoch and times. On a
+// writes it with compare-and-set, stamping owner, epoch and times (StatusSince
+// only when the status changes). On a
 // conflict it re-reads and re-applies fn. It refuses (ErrFenced) when the
 // stored state carries a newer epoch than fence. On success snap holds the
 // written record; the previous state is returned.
@@ -57,6 +58,9 @@ func (r *Reporter) UpdateState(ctx context.Context, fence Fence, snap *Snapshot,
 		fn(&rec.State)
 		now := r.cfg.Now()
 		rec.State.Owner, rec.State.Epoch, rec.State.UpdatedAt = fence.Owner, fence.Epoch, now
+		if rec.State.Status != prev.Status || rec.State.StatusSince.IsZero() {
+			rec.State.StatusSince = now
+		}
 		rec.UpdatedAt = now
 		b, err := json.Marshal(rec)
 		if err != nil {

@@ -72,13 +72,17 @@ func relevant(evt any) bool {
 	return false
 }
 
+// errDeviceStore marks a connect that failed because the device store could
+// not be read; it is retried like a dropped socket.
+var errDeviceStore = errors.New("load device")
+
 // loadDevice returns the session's linked device, or nil.
 func (s *Session) loadDevice() (*store.Device, error) {
 	ctx, cancel := s.opCtx()
 	defer cancel()
 	dev, err := s.deps.Devices.DeviceFor(ctx, s.tenant, s.id)
 	if err != nil {
-		return nil, fmt.Errorf("load device: %w", err)
+		return nil, fmt.Errorf("%w: %w", errDeviceStore, err)
 	}
 	return dev, nil
 }
@@ -87,7 +91,10 @@ func (s *Session) loadDevice() (*store.Device, error) {
 func (s *Session) newClient(dev *store.Device) {
 	s.dropClient()
 	cli := s.deps.NewClient(dev, walog.New(s.logger().Named("whatsmeow")))
-	s.gen++
+	// Reconnects go through the worker's pacer (Disconnected → a paced
+	// resume), never straight from whatsmeow.
+	cli.EnableAutoReconnect = false
+	s.bumpGen()
 	gen := s.gen
 	s.mu.Lock()
 	s.sig = signals{gen: gen, qr: make(chan struct{}), login: make(chan struct{})}
@@ -109,15 +116,13 @@ func (s *Session) newClient(dev *store.Device) {
 		s.mode = pairQR
 	} else {
 		s.mode = pairNone
-		// A linked device keeps retrying in the background when WhatsApp is
-		// unreachable (Disconnected → STARTING) instead of failing at once.
-		cli.InitialAutoReconnect = true
 	}
 }
 
 // connect makes sure a client exists and is connected. The client's context
-// lives until the client is dropped: whatsmeow runs its keepalive and
-// auto-reconnect under it.
+// lives until the client is dropped or reconnects: whatsmeow runs its
+// keepalive under it. A linked client that fails to connect is kept, so a
+// retry needs no database read; a registration client is dropped.
 func (s *Session) connect() error {
 	if s.client != nil && s.client.IsConnected() {
 		return nil
@@ -132,14 +137,29 @@ func (s *Session) connect() error {
 		}
 		s.newClient(dev)
 	}
+	if s.clientStop != nil {
+		s.clientStop() // the previous socket of this client is gone
+	}
 	var ctx context.Context
 	ctx, s.clientStop = context.WithCancel(s.ctx)
 	err := s.client.ConnectContext(ctx)
 	if err != nil && !errors.Is(err, whatsmeow.ErrAlreadyConnected) {
-		s.dropClient()
+		if s.linked() {
+			s.clientStop()
+			s.clientStop = nil
+		} else {
+			s.dropClient()
+		}
 		return fmt.Errorf("connect: %w", err)
 	}
 	return nil
+}
+
+// bumpGen starts a new client generation: events, timers and paced
+// connects of the previous one are ignored from now on.
+func (s *Session) bumpGen() {
+	s.gen++
+	s.genNow.Store(s.gen)
 }
 
 // linked reports whether the current client has a logged-in device.
@@ -151,13 +171,15 @@ func (s *Session) linked() bool {
 // still queued from it are ignored by generation.
 func (s *Session) dropClient() {
 	s.stopTimer()
+	s.stopRetry()
 	s.mode = pairNone
 	if s.client == nil {
 		return
 	}
 	cli := s.client
 	s.client = nil
-	s.gen++
+	s.bumpGen()
+	s.liveAt.Store(0)
 	s.mu.Lock()
 	s.sig = signals{gen: s.gen}
 	s.current = nil

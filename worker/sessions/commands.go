@@ -58,8 +58,9 @@ func (s *Session) applyCommand(cmd command.Command) error {
 	})
 }
 
-// start connects (restart: disconnects first). Start on a connected
-// session is a no-op.
+// start queues a connect at the pacer (restart: disconnects first), like
+// every other connect of the worker. Start on a connected session is a
+// no-op.
 func (s *Session) start(restart bool) func(*session.State) {
 	s.want = true
 	if restart {
@@ -67,11 +68,20 @@ func (s *Session) start(restart bool) func(*session.State) {
 	} else if s.client != nil && s.client.IsConnected() {
 		return nil
 	}
-	if err := s.connect(); err != nil {
-		return failed("connect: " + err.Error())
-	}
-	// Connected (linked) or QR (registration) moves the status on.
+	s.retries = 0
+	s.scheduleConnect(0)
+	// The paced connect, then Connected (linked) or QR (registration),
+	// moves the status on.
 	return status(session.StatusStarting, "")
+}
+
+// pacedConnect connects once the pacer releases a slot, for commands that
+// need the connection before they can go on.
+func (s *Session) pacedConnect() error {
+	if err := s.deps.Pacer.Wait(s.ctx); err != nil {
+		return err
+	}
+	return s.connect()
 }
 
 // stop disconnects and keeps the device.
@@ -99,7 +109,7 @@ func (s *Session) pair(cmd command.Command) func(*session.State) {
 	}
 	if s.client == nil || !s.client.IsConnected() {
 		s.dropClient()
-		if err := s.connect(); err != nil {
+		if err := s.pacedConnect(); err != nil {
 			return fail(err)
 		}
 		if s.linked() {
@@ -153,7 +163,7 @@ func (s *Session) unlink() string {
 	}
 	if s.linked() {
 		if !s.client.IsLoggedIn() {
-			if err := s.connect(); err == nil {
+			if err := s.pacedConnect(); err == nil {
 				if err := s.awaitSignal(loginSignal, s.deps.LoginWait); err != nil {
 					lastErr = "logout: login " + err.Error()
 				}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 )
 
@@ -26,6 +27,11 @@ const (
 	DefaultLoginWait = 15 * time.Second
 	// DefaultOpTimeout bounds one NATS or database operation.
 	DefaultOpTimeout = 10 * time.Second
+	// reconnectStep is the added wait per failed reconnect in a row before
+	// the next one queues at the pacer (whatsmeow's own auto-reconnect
+	// waits the same), up to reconnectMaxWait.
+	reconnectStep    = 2 * time.Second
+	reconnectMaxWait = time.Minute
 )
 
 // ClientFactory builds a whatsmeow client for a device, already pointed at
@@ -39,6 +45,9 @@ type Deps struct {
 	Devices   devstore.Links
 	NewClient ClientFactory
 	Log       *zap.Logger
+	// Pacer releases every connect of the worker's clients: takeovers,
+	// start and restart commands, reconnects after a dropped socket.
+	Pacer *pacer.Pacer
 
 	PairCodeTTL      time.Duration
 	RegistrationWait time.Duration
@@ -52,8 +61,8 @@ type Deps struct {
 
 // Validate applies defaults and reports missing dependencies.
 func (d *Deps) Validate() error {
-	if d.Reporter == nil || d.Devices == nil || d.NewClient == nil || d.Log == nil {
-		return errors.New("sessions: Reporter, Devices, NewClient and Log are required")
+	if d.Reporter == nil || d.Devices == nil || d.NewClient == nil || d.Log == nil || d.Pacer == nil {
+		return errors.New("sessions: Reporter, Devices, NewClient, Log and Pacer are required")
 	}
 	if d.PairCodeTTL <= 0 {
 		d.PairCodeTTL = DefaultPairCodeTTL

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/types/events"
 	"go.uber.org/zap"
 
@@ -55,11 +56,7 @@ func (s *Session) onEvent(evt any) error {
 		s.dropClient()
 		return s.setStatus(session.StatusFailed, "cat_refresh_failed")
 	case *events.KeepAliveTimeout:
-		// The status stays; the failure count goes to last_error.
-		s.kaFailures = e.ErrorCount
-		return s.write(func(x *session.State) {
-			x.LastError = fmt.Sprintf("keepalive_timeout: %d failures", e.ErrorCount)
-		})
+		return s.onKeepAliveTimeout(e)
 	case *events.KeepAliveRestored:
 		s.kaFailures = 0
 		now := s.deps.Reporter.Now()
@@ -115,7 +112,8 @@ func (s *Session) onPairSuccess(e *events.PairSuccess) error {
 func (s *Session) onConnected() error {
 	s.mode = pairNone
 	s.stopTimer()
-	s.kaFailures = 0
+	s.stopRetry()
+	s.kaFailures, s.retries = 0, 0
 	if s.pairingSet {
 		s.clearPairing()
 	}
@@ -150,10 +148,28 @@ func (s *Session) onDisconnected() error {
 		return s.setStatus(session.StatusStopped, reason)
 	}
 	if s.want {
-		// whatsmeow reconnects by itself.
+		// The reconnect waits for its backoff and the pacer.
+		s.kaFailures = 0
+		s.scheduleConnect(s.backoff())
 		return s.setStatus(session.StatusStarting, "")
 	}
 	return nil
+}
+
+// onKeepAliveTimeout keeps the status and reports the failure count; once
+// keepalives have failed for whatsmeow's KeepAliveMaxFailTime the socket
+// is given up and a paced reconnect queued (whatsmeow would reconnect by
+// itself, bypassing the pacer).
+func (s *Session) onKeepAliveTimeout(e *events.KeepAliveTimeout) error {
+	s.kaFailures = e.ErrorCount
+	lastError := fmt.Sprintf("keepalive_timeout: %d failures", e.ErrorCount)
+	if s.client == nil || time.Since(e.LastSuccess) <= whatsmeow.KeepAliveMaxFailTime {
+		return s.write(func(x *session.State) { x.LastError = lastError })
+	}
+	s.client.Disconnect()
+	s.kaFailures = 0
+	s.scheduleConnect(s.backoff())
+	return s.setStatus(session.StatusStarting, lastError)
 }
 
 func (s *Session) onLoggedOut(e *events.LoggedOut) error {
@@ -217,18 +233,4 @@ func (s *Session) onMessage(e *events.Message) {
 		}
 	}
 	s.publish(event.MessageReceived, m.ID, m)
-}
-
-// resume reconnects a session that should be running.
-func (s *Session) resume() error {
-	if err := s.load(); err != nil {
-		return err
-	}
-	if !s.want || s.client != nil {
-		return nil
-	}
-	if err := s.connect(); err != nil {
-		return s.setStatus(session.StatusFailed, "connect: "+err.Error())
-	}
-	return s.setStatus(session.StatusStarting, "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/command"
 	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 )
 
@@ -35,15 +37,17 @@ const (
 	kindEvent
 	kindResume
 	kindTimer
+	kindLiveness
 )
 
 // item is one entry of the mailbox.
 type item struct {
 	kind itemKind
-	gen  uint64 // client generation of an event or timer
+	gen  uint64 // client generation of an event, timer or paced connect
 	cmd  command.Command
-	done Done
+	done Done // of a command or liveness check
 	evt  any
+	age  time.Duration // of a liveness check: LastKeepalive older than this is rewritten
 }
 
 // pairMode is what the registration connection is used for.
@@ -78,6 +82,14 @@ type Session struct {
 	// goroutine and must still disconnect.
 	current *whatsmeow.Client
 
+	// genNow mirrors gen for the pacer, which skips connects of an older
+	// generation without using a slot.
+	genNow atomic.Uint64
+	// liveAt is the LastKeepalive written while the session is WORKING with
+	// a healthy socket (unix nanoseconds), 0 otherwise: the liveness walk
+	// reads it without entering the mailbox.
+	liveAt atomic.Int64
+
 	// Owned by the mailbox goroutine (or by Close once it has exited).
 	snap       report.Snapshot
 	loaded     bool
@@ -91,6 +103,10 @@ type Session struct {
 	pairingSet bool
 	timer      *time.Timer
 	kaFailures int
+	// retries counts failed connects in a row; retry is the pending wait
+	// before the next one queues at the pacer.
+	retries int
+	retry   *time.Timer
 }
 
 // New returns the actor of tenant/id owned under fence. snap, when it has a
@@ -119,11 +135,10 @@ func (s *Session) Command(cmd command.Command, done Done) {
 	}
 }
 
-// Resume queues a (re)connect if the session should be running and is not.
-// The shard calls it, paced, after taking the shard over.
-func (s *Session) Resume() {
-	s.enqueue(item{kind: kindResume})
-}
+// ResumeJob is a paced (re)connect of the session if it should be running
+// and is not. The shard submits one per session after taking the shard
+// over, all together so that the pacer shuffles them.
+func (s *Session) ResumeJob() pacer.Job { return s.connectJob(s.genNow.Load()) }
 
 // Closed reports whether Close was called.
 func (s *Session) Closed() bool {
@@ -169,7 +184,7 @@ func (s *Session) Close(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	for _, it := range pending {
-		if it.kind == kindCommand {
+		if it.done != nil {
 			it.done(ErrClosed)
 		}
 	}
@@ -239,9 +254,15 @@ func (s *Session) handle(it item) {
 			err = s.onTimer()
 		}
 	case kindResume:
-		if s.live() {
+		if it.gen == s.gen && s.live() {
 			err = s.resume()
 		}
+	case kindLiveness:
+		if s.live() {
+			err = s.keepalive(it.age)
+		}
+		it.done(err)
+		return
 	}
 	// Gone and fenced sessions stop on their own; a closing one is being
 	// handed over. Anything else leaves KV behind what the client saw.

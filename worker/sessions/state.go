@@ -53,6 +53,7 @@ func (s *Session) write(fn func(*session.State)) error {
 	case err != nil:
 		return err
 	}
+	s.noteLiveness()
 	cur := s.snap.Record.State
 	if cur.Status != prev.Status {
 		s.publish(event.StatusChanged, strconv.FormatUint(s.snap.Revision, 10), event.Status{

@@ -56,10 +56,10 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 		}
 		a := s.actor(ctx, tenant, id, snap)
 		if sessions.Resumable(snap.Record) {
-			resume = append(resume, pacer.Job{Run: a.Resume, Stale: a.Closed})
+			resume = append(resume, a.ResumeJob())
 		}
 	}
-	s.cfg.Pacer.Submit(resume...)
+	s.cfg.Deps.Pacer.Submit(resume...)
 	return nil
 }
 

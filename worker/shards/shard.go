@@ -15,7 +15,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/subject"
-	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 	"github.com/switchboard-gw/switchboard/worker/sessions"
 )
@@ -47,9 +46,8 @@ type Config struct {
 	JS jetstream.JetStream
 	// Sessions is the wa_sessions bucket, scanned at start.
 	Sessions jetstream.KeyValue
-	// Pacer releases reconnects; shared by every shard of the worker.
-	Pacer *pacer.Pacer
-	// Deps are the session actors' dependencies.
+	// Deps are the session actors' dependencies; Deps.Pacer releases the
+	// reconnects of a takeover.
 	Deps *sessions.Deps
 
 	AckWait       time.Duration
@@ -67,8 +65,8 @@ func (c *Config) defaults() {
 
 // Validate reports missing or inconsistent fields.
 func (c Config) Validate() error {
-	if c.JS == nil || c.Sessions == nil || c.Pacer == nil || c.Deps == nil {
-		return errors.New("shards: JS, Sessions, Pacer and Deps are required")
+	if c.JS == nil || c.Sessions == nil || c.Deps == nil || c.Deps.Pacer == nil {
+		return errors.New("shards: JS, Sessions, Deps and Deps.Pacer are required")
 	}
 	if c.Count <= 0 || c.Index < 0 || c.Index >= c.Count {
 		return fmt.Errorf("shards: shard %d out of range 0..%d", c.Index, c.Count-1)
@@ -129,6 +127,19 @@ func (s *Shard) Stop(ctx context.Context) error {
 		return fmt.Errorf("shards: stop %d: %w", s.cfg.Index, ctx.Err())
 	}
 	return nil
+}
+
+// Each calls fn for every session actor of the shard.
+func (s *Shard) Each(fn func(*sessions.Session)) {
+	s.mu.Lock()
+	actors := make([]*sessions.Session, 0, len(s.actors))
+	for _, a := range s.actors {
+		actors = append(actors, a)
+	}
+	s.mu.Unlock()
+	for _, a := range actors {
+		fn(a)
+	}
 }
 
 // Sessions is the number of session actors of the shard.

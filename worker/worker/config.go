@@ -3,7 +3,9 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 )
@@ -22,6 +24,10 @@ type Config struct {
 	ReconnectRate float64
 	// ReconnectBurst is how many of them may start at once (default 10).
 	ReconnectBurst int
+	// LivenessPeriod is how often, at most, State.LastKeepalive of a healthy
+	// WORKING session goes unwritten (default session.LivenessPeriod; tests
+	// shorten it).
+	LivenessPeriod time.Duration
 }
 
 func (c *Config) defaults() {
@@ -33,6 +39,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReconnectBurst == 0 {
 		c.ReconnectBurst = pacer.DefaultBurst
+	}
+	if c.LivenessPeriod == 0 {
+		c.LivenessPeriod = session.LivenessPeriod
 	}
 }
 
@@ -46,6 +55,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
 		return errors.New("worker: reconnect rate and burst must not be negative")
+	}
+	if c.LivenessPeriod < 3*time.Millisecond {
+		return errors.New("worker: liveness period too short")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.mau.fi/whatsmeow"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -54,6 +55,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "simulator:", err)
 		os.Exit(1)
 	}
+	// Keepalives every 3-4 s with a 3 s deadline, and a reconnect after
+	// 10 s of failures, so the liveness tests see them within seconds.
+	// Written before any client exists.
+	whatsmeow.KeepAliveIntervalMin, whatsmeow.KeepAliveIntervalMax = 3*time.Second, 4*time.Second
+	whatsmeow.KeepAliveResponseDeadline, whatsmeow.KeepAliveMaxFailTime = 3*time.Second, 10*time.Second
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	_ = sim.Stop(ctx)
@@ -106,11 +112,22 @@ func (e *env) startWorker(id string) *running {
 // startWorkerWith is startWorker with a hook run before Start.
 func (e *env) startWorkerWith(id string, tune func(*worker.Worker)) *running {
 	e.t.Helper()
+	return e.startWorkerConfig(id, nil, tune)
+}
+
+// startWorkerConfig is startWorker with a configuration change and a hook
+// run before Start (either may be nil).
+func (e *env) startWorkerConfig(id string, mod func(*worker.Config), tune func(*worker.Worker)) *running {
+	e.t.Helper()
 	ds, err := devstore.Open(e.ctx, e.dbURL, e.log)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	w, err := worker.New(worker.Config{ID: id, Shards: testShards, Simulator: sim.ControlAddr()}, e.nc, e.js, e.b, ds, e.log)
+	cfg := worker.Config{ID: id, Shards: testShards, Simulator: sim.ControlAddr()}
+	if mod != nil {
+		mod(&cfg)
+	}
+	w, err := worker.New(cfg, e.nc, e.js, e.b, ds, e.log)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -43,6 +43,14 @@ type Worker struct {
 	shards map[int]*shards.Shard
 	runCtx context.Context
 	cancel context.CancelFunc
+	// live is closed when the liveness loop has exited.
+	live chan struct{}
+}
+
+// shardRef is an owned shard with its number.
+type shardRef struct {
+	p  int
+	sh *shards.Shard
 }
 
 var _ ownership.Handler = (*Worker)(nil)
@@ -68,7 +76,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	w := &Worker{
 		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
 		pacer:  p,
-		deps:   &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session")},
+		deps:   &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p},
 		shards: make(map[int]*shards.Shard),
 	}
 	w.own, err = ownership.New(ownership.Config{
@@ -103,6 +111,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		_ = w.pacer.Stop(ctx)
 		return err
 	}
+	w.live = make(chan struct{})
+	go func() {
+		defer close(w.live)
+		w.keepLive(w.runCtx, w.cfg.LivenessPeriod)
+	}()
 	w.log.Info("worker started", zap.Int("shards", w.cfg.Shards), zap.Bool("simulator", w.cfg.Simulator != ""))
 	return nil
 }
@@ -115,6 +128,9 @@ func (w *Worker) Stop(ctx context.Context) error {
 	if w.cancel != nil {
 		w.cancel()
 	}
+	if w.live != nil {
+		<-w.live
+	}
 	err = errors.Join(err, w.pacer.Stop(ctx))
 	w.log.Info("worker stopped")
 	return err
@@ -125,7 +141,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 func (w *Worker) Acquired(p int, epoch uint64) {
 	sh, err := shards.New(shards.Config{
 		Index: p, Count: w.cfg.Shards, Fence: report.Fence{Owner: w.cfg.ID, Epoch: epoch},
-		JS: w.js, Sessions: w.b.Sessions, Pacer: w.pacer, Deps: w.deps,
+		JS: w.js, Sessions: w.b.Sessions, Deps: w.deps,
 	}, w.log)
 	if err != nil {
 		w.log.Error("shard not started", zap.Int("shard", p), zap.Error(err))
