@@ -16,6 +16,9 @@ const (
 	DefaultMaxAttempts = 8
 	DefaultTimeout     = 10 * time.Second
 	DefaultConcurrency = 32
+	// DefaultMaxAckPending bounds events held by the consumer unacked,
+	// including those waiting out a retry delay.
+	DefaultMaxAckPending = 20000
 	// DefaultRetention keeps delivery outcomes as long as WA_EVT keeps the
 	// events they describe: past that no redelivery can consult them.
 	DefaultRetention = bus.EventMaxAge
@@ -50,8 +53,15 @@ type Config struct {
 	Timeout time.Duration
 	// Concurrency is the number of events handled at once by this process.
 	Concurrency int
+	// MaxAckPending is the consumer's limit of unacked events across all
+	// workers. Events waiting for a retry count against it, so a target
+	// down for long enough to fill it slows delivery for everyone until the
+	// delays run out: size it above the event rate times the longest backoff
+	// you want to absorb.
+	MaxAckPending int
 	// HTTPClient sends the requests. Default: a client that never follows
-	// redirects (a redirect is a permanent failure).
+	// redirects (a redirect is a permanent failure) and keeps Concurrency
+	// idle connections per host.
 	HTTPClient *http.Client
 	// Retention is how long delivery outcomes are kept.
 	Retention time.Duration
@@ -76,10 +86,18 @@ func (c *Config) defaults() {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = DefaultMaxAckPending
+	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(c.Concurrency, 2)
+		c.HTTPClient = &http.Client{
+			Transport: tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
 	}
 	if c.Retention == 0 {
 		c.Retention = DefaultRetention
@@ -101,6 +119,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: negative timeout", ErrInvalidConfig)
 	case c.Concurrency < 1:
 		return fmt.Errorf("%w: concurrency %d < 1", ErrInvalidConfig, c.Concurrency)
+	case c.MaxAckPending < c.Concurrency:
+		return fmt.Errorf("%w: max ack pending %d below concurrency", ErrInvalidConfig, c.MaxAckPending)
 	case c.Retention < 0 || c.DeadLetterRetention < 0:
 		return fmt.Errorf("%w: negative retention", ErrInvalidConfig)
 	}

@@ -114,6 +114,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       d.cfg.ackWait(),
 		MaxDeliver:    d.cfg.MaxAttempts,
+		MaxAckPending: d.cfg.MaxAckPending,
 		// No consumer BackOff: the server would use it in place of AckWait
 		// and redeliver a message whose request is still running. Retries
 		// are paced by NakWithDelay instead.
@@ -134,7 +135,13 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.started, d.iter, d.cancel, d.cancelSend = true, iter, cancel, cancelSend
 	d.pulled = make(chan struct{})
 	d.loops.Add(2)
-	go func() { defer d.loops.Done(); d.mirror.follow(runCtx, w) }()
+	go func() {
+		defer d.loops.Done()
+		d.mirror.follow(runCtx, w)
+		if runCtx.Err() == nil {
+			d.log.Error("webhook session watch ended; webhook configs no longer update")
+		}
+	}()
 	go func() { defer d.loops.Done(); d.prune(runCtx) }()
 	go func() { defer close(d.pulled); d.pull(sendCtx, iter) }()
 	d.log.Info("webhook dispatcher started", zap.String("consumer", d.cfg.Consumer), zap.Int("concurrency", d.cfg.Concurrency))
