@@ -194,11 +194,21 @@ func (e *env) assertClean(secret, token string) {
 		}
 		_ = rows.Close()
 	}
+	targets := 0
 	for _, entry := range e.logs.All() {
+		if t, ok := entry.ContextMap()["target"].(string); ok {
+			targets++
+			if strings.Count(t, "/") != 2 || strings.Contains(t, "?") {
+				e.t.Errorf("logged target %q is more than scheme and host", t)
+			}
+		}
 		line := entry.Message + fmt.Sprint(entry.ContextMap())
 		if strings.Contains(line, secret) || strings.Contains(line, token) {
 			e.t.Errorf("log line holds the secret or the url token: %q", entry.Message)
 		}
+	}
+	if targets == 0 {
+		e.t.Error("no log line names a target: nothing was checked")
 	}
 }
 
