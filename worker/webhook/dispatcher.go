@@ -170,13 +170,14 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	case <-finished:
 	case <-ctx.Done():
 		err = fmt.Errorf("webhook: stop: %w", ctx.Err())
-		d.cancelSend() // the events in hand are redelivered
+		d.cancelSend() // the events in hand are handed back at once
 	}
 	<-finished
 	// The mirror stays up until the last handler is done with it.
 	d.cancelSend()
 	d.cancel()
 	d.loops.Wait()
+	d.mirror.reset() // no longer followed: Replay reads KV instead
 	return err
 }
 

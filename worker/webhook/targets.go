@@ -92,6 +92,7 @@ func newMirror(kv jetstream.KeyValue) *mirror {
 // load starts a watch living as long as watchCtx and applies the current
 // values, waiting no longer than ctx; follow then applies the updates.
 func (m *mirror) load(ctx, watchCtx context.Context) (jetstream.KeyWatcher, error) {
+	m.reset() // the watch replays every current value
 	w, err := m.kv.WatchAll(watchCtx)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: watch sessions: %w", err)
@@ -129,6 +130,13 @@ func (m *mirror) follow(ctx context.Context, w jetstream.KeyWatcher) {
 			}
 		}
 	}
+}
+
+// reset forgets every session; lookups fall back to KV until reloaded.
+func (m *mirror) reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hooks = make(map[string][]target)
 }
 
 func (m *mirror) apply(e jetstream.KeyValueEntry) {
