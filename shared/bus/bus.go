@@ -21,6 +21,10 @@ const (
 	PairingTTL    = 5 * time.Minute
 	DuplicateWin  = 2 * time.Minute
 	EventMaxAge   = 7 * 24 * time.Hour
+	// MarkerTTL is how long a lease or heartbeat that expired stays as a
+	// delete marker: watchers see the expiry at once (a crashed worker's
+	// shards are taken over at LeaseTTL, not at the next rebalance).
+	MarkerTTL = LeaseTTL
 	connectWait   = 10 * time.Second
 	defaultShards = 64
 )
@@ -101,8 +105,8 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 	}{
 		{&b.Sessions, jetstream.KeyValueConfig{Bucket: subject.SessionsBucket, History: 1}},
 		{&b.Pairing, jetstream.KeyValueConfig{Bucket: subject.PairingBucket, History: 1, TTL: PairingTTL}},
-		{&b.Leases, jetstream.KeyValueConfig{Bucket: subject.LeasesBucket, History: 1, TTL: LeaseTTL}},
-		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL}},
+		{&b.Leases, jetstream.KeyValueConfig{Bucket: subject.LeasesBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
+		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
 		{&b.Sched, jetstream.KeyValueConfig{Bucket: subject.SchedulerBucket, History: 1, TTL: LeaseTTL}},
 	} {
 		c := kv.cfg

@@ -28,6 +28,11 @@ type Config struct {
 	SimControlAddr      string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
 	WorkerID            string        `env:"SWITCHBOARD_WORKER_ID"`
 	LogLevel            string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
+	// ReconnectRate and ReconnectBurst pace every connect a worker makes
+	// (takeovers, restarts, reconnects): connects per second, and how many
+	// may go at once after a quiet spell. 0 = the worker's defaults.
+	ReconnectRate  float64 `env:"SWITCHBOARD_RECONNECT_RATE"`
+	ReconnectBurst int     `env:"SWITCHBOARD_RECONNECT_BURST"`
 	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
 	// /metrics there.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
@@ -56,6 +61,9 @@ func (c Config) Validate() error {
 	}
 	if c.HealthcheckInterval <= 0 {
 		return errors.New("config: SWITCHBOARD_HEALTHCHECK_INTERVAL must be positive")
+	}
+	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
+		return errors.New("config: SWITCHBOARD_RECONNECT_RATE and SWITCHBOARD_RECONNECT_BURST must not be negative")
 	}
 	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
 		return err

@@ -65,6 +65,9 @@ type Keeper struct {
 	held  bool
 	epoch uint64
 
+	// poke wakes the keeper before its next tick.
+	poke chan struct{}
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -80,6 +83,7 @@ func NewKeeper(cfg KeeperConfig, log *zap.Logger) (*Keeper, error) {
 		log:   log.Named("lease").With(zap.String("key", cfg.Key)),
 		tick:  tick,
 		fence: cfg.TTL - 2*tick,
+		poke:  make(chan struct{}, 1),
 	}, nil
 }
 
@@ -161,7 +165,18 @@ func (k *Keeper) run(ctx context.Context) {
 			}
 			return
 		case <-t.C:
+		case <-k.poke:
 		}
+	}
+}
+
+// Poke makes the keeper try at once instead of at its next tick. Owners
+// call it when they see the key deleted or expired, so a lease given up by
+// its holder or left by a crashed one is taken within moments.
+func (k *Keeper) Poke() {
+	select {
+	case k.poke <- struct{}{}:
+	default:
 	}
 }
 

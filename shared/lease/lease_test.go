@@ -181,3 +181,48 @@ func TestRegistryLive(t *testing.T) {
 		t.Fatalf("after stop live = %v, %v", live, err)
 	}
 }
+
+// TestPokeTakesExpiredLeaseAtOnce: on a bucket with limit markers, a watch
+// sees a crashed holder's lease expire, and a poked keeper takes it at once
+// rather than at its next tick.
+func TestPokeTakesExpiredLeaseAtOnce(t *testing.T) {
+	_, nc := natstest.Start(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "leases", TTL: ttl, LimitMarkerTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Create(ctx, "s.1", []byte("crashed")); err != nil {
+		t.Fatal(err)
+	}
+	w, err := kv.Watch(ctx, "s.1", jetstream.UpdatesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Stop() }()
+	p := &probe{epochs: make(chan uint64, 2)}
+	k := newKeeper(t, kv, "b", p)
+	k.Start(ctx)
+	defer func() { _ = k.Stop(context.Background()) }()
+	var expired time.Time
+	for expired.IsZero() {
+		select {
+		case e := <-w.Updates():
+			if e != nil && e.Operation() != jetstream.KeyValuePut {
+				expired = time.Now()
+				k.Poke()
+			}
+		case <-time.After(2 * ttl):
+			t.Fatal("no marker seen when the lease expired")
+		}
+	}
+	waitEpoch(t, p, ttl)
+	if took := time.Since(expired); took > ttl/20 {
+		t.Errorf("poked keeper took %v to take the expired lease", took)
+	}
+}

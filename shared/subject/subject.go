@@ -2,7 +2,11 @@
 // Switchboard uses. Nothing else in the project spells these strings.
 package subject
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 const (
 	// CommandStream is the work-queue stream holding session commands.
@@ -73,4 +77,14 @@ func SessionKey(tenant, session string) string {
 // LeaseKey is the key of a shard lease in LeasesBucket.
 func LeaseKey(shard int) string {
 	return fmt.Sprintf("s.%d", shard)
+}
+
+// LeaseShard is the inverse of LeaseKey.
+func LeaseShard(key string) (int, bool) {
+	n, ok := strings.CutPrefix(key, "s.")
+	if !ok {
+		return 0, false
+	}
+	p, err := strconv.Atoi(n)
+	return p, err == nil && p >= 0
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -80,6 +81,10 @@ type Ownership struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	// keepCtx bounds the keepers; it outlives the rebalance loop so that
+	// Stop can hand the shards off one at a time.
+	keepCtx    context.Context
+	keepCancel context.CancelFunc
 }
 
 // New returns an Ownership reporting to h.
@@ -107,6 +112,9 @@ func (o *Ownership) Start(ctx context.Context) error {
 	if err := o.reg.Start(ctx); err != nil {
 		return fmt.Errorf("ownership: %w", err)
 	}
+	// Detached on purpose: Stop ends the keepers one by one, after the
+	// rebalance loop (which ctx bounds) has ended.
+	o.keepCtx, o.keepCancel = context.WithCancel(context.WithoutCancel(ctx))
 	ctx, o.cancel = context.WithCancel(ctx)
 	o.done = make(chan struct{})
 	o.rebalance(ctx)
@@ -114,8 +122,13 @@ func (o *Ownership) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop gives every shard up (each keeper's OnLost runs, then its lease is
-// released) and removes the worker from the registry.
+// Stop drains the worker: it stops rebalancing, marks itself draining in
+// the registry, so that the other workers target its shards and start
+// their keepers, then hands its shards off one at a time (each keeper's
+// OnLost stops the shard's consumer and disconnects its clients, then the
+// lease is released and the next owner, poked by the release, takes it),
+// and finally leaves the registry. With no other worker the shards are
+// simply released.
 func (o *Ownership) Stop(ctx context.Context) error {
 	if o.cancel == nil {
 		return nil
@@ -126,15 +139,25 @@ func (o *Ownership) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("ownership: stop: %w", ctx.Err())
 	}
+	defer o.keepCancel()
+	if err := o.reg.SetDraining(ctx); err != nil {
+		o.log.Warn("draining not announced; shards move when the heartbeat expires", zap.Error(err))
+	}
 	o.mu.Lock()
 	keepers := o.keepers
 	o.keepers = make(map[int]*lease.Keeper)
 	o.mu.Unlock()
+	order := make([]int, 0, len(keepers))
+	for p := range keepers {
+		order = append(order, p)
+	}
+	slices.Sort(order)
 	var errs []error
-	for _, k := range keepers {
-		errs = append(errs, k.Stop(ctx))
+	for _, p := range order {
+		errs = append(errs, keepers[p].Stop(ctx))
 	}
 	errs = append(errs, o.reg.Stop(ctx))
+	o.log.Info("drained", zap.Int("shards", len(order)))
 	return errors.Join(errs...)
 }
 
@@ -153,6 +176,7 @@ func (o *Ownership) Held() map[int]uint64 {
 
 func (o *Ownership) run(ctx context.Context) {
 	defer close(o.done)
+	leases := o.watchLeases(ctx)
 	changes := o.watchMembers(ctx)
 	t := time.NewTicker(o.cfg.Rebalance)
 	defer t.Stop()
@@ -163,6 +187,7 @@ func (o *Ownership) run(ctx context.Context) {
 				for range changes { // wait for the watch goroutine
 				}
 			}
+			<-leases
 			return
 		case <-t.C:
 		case _, ok := <-changes:
@@ -214,7 +239,7 @@ func (o *Ownership) rebalance(ctx context.Context) {
 		}
 	}
 	for _, p := range add {
-		o.startKeeper(ctx, p)
+		o.startKeeper(p)
 	}
 	if len(drop) > 0 || len(add) > 0 {
 		o.log.Info("shard targets changed", zap.Int("workers", len(live)), zap.Int("targets", len(want)),
@@ -222,7 +247,7 @@ func (o *Ownership) rebalance(ctx context.Context) {
 	}
 }
 
-func (o *Ownership) startKeeper(ctx context.Context, p int) {
+func (o *Ownership) startKeeper(p int) {
 	k, err := lease.NewKeeper(lease.KeeperConfig{
 		KV:         o.cfg.Leases,
 		Key:        subject.LeaseKey(p),
@@ -235,7 +260,7 @@ func (o *Ownership) startKeeper(ctx context.Context, p int) {
 		o.log.Error("lease keeper not started", zap.Int("shard", p), zap.Error(err))
 		return
 	}
-	k.Start(ctx)
+	k.Start(o.keepCtx)
 	o.mu.Lock()
 	o.keepers[p] = k
 	o.mu.Unlock()

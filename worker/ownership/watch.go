@@ -8,12 +8,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/lease"
+	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
 // watchMembers signals membership changes (a worker joining, leaving
-// explicitly, or starting to drain) seen on wa_workers. Heartbeats of known
-// members are not changes. Expiry by TTL leaves no marker, so the periodic
-// rebalance covers crashed workers. The channel closes when ctx ends or the
+// explicitly, starting to drain, or expiring: the bucket keeps limit
+// markers, so a crashed worker's heartbeat expiry shows as a purge) seen on
+// wa_workers. Heartbeats of known members are not changes; the periodic
+// rebalance covers a missed watch. The channel closes when ctx ends or the
 // watch fails; the caller drains it to wait for the watch goroutine.
 func (o *Ownership) watchMembers(ctx context.Context) <-chan struct{} {
 	out := make(chan struct{}, 1)
@@ -63,4 +65,46 @@ func changed(known map[string]bool, e jetstream.KeyValueEntry) bool {
 	draining, was := known[id]
 	known[id] = m.Draining
 	return !was || draining != m.Draining
+}
+
+// watchLeases pokes the keeper of a shard whose lease is released or
+// expires, so that a target shard is taken the moment its previous holder
+// lets go or its lease runs out (limit markers make expiries visible). The
+// returned channel closes when the watch goroutine has ended.
+func (o *Ownership) watchLeases(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	w, err := o.cfg.Leases.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		o.log.Warn("lease watch failed; keepers retry on their ticks", zap.Error(err))
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		defer func() { _ = w.Stop() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil || e.Operation() == jetstream.KeyValuePut {
+					continue
+				}
+				p, ok := subject.LeaseShard(e.Key())
+				if !ok {
+					continue
+				}
+				o.mu.Lock()
+				k := o.keepers[p]
+				o.mu.Unlock()
+				if k != nil {
+					k.Poke()
+				}
+			}
+		}
+	}()
+	return done
 }

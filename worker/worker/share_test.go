@@ -51,3 +51,38 @@ func TestSecondWorkerTakesShare(t *testing.T) {
 		t.Errorf("moving shards paired %d new devices", after.Pairings-before.Pairings)
 	}
 }
+
+// TestDrainHandsOff: a stopping worker marks itself draining, hands its
+// shards to the other one shard by shard, and its sessions continue there
+// without a new QR and without ever being connected twice.
+func TestDrainHandsOff(t *testing.T) {
+	e := newEnv(t, devstoretest.SQLiteURL(t))
+	e.startWorker("w1")
+	w2 := e.startWorker("w2")
+	ids := map[int]string{}
+	for i := 0; len(ids) < testShards; i++ {
+		id := fmt.Sprintf("drain-%d", i)
+		if p := shard.Of(tenant, id, testShards); ids[p] == "" {
+			ids[p] = id
+		}
+	}
+	linked := map[string]session.Record{}
+	for _, id := range ids {
+		linked[id], _ = e.link(id)
+	}
+	before := sim.Stats()
+
+	w2.stop(t)
+	for _, id := range ids {
+		rec := e.waitState(id, "working on w1", func(r session.Record) bool {
+			return r.State.Status == session.StatusWorking && r.State.Owner == "w1"
+		})
+		if rec.State.DeviceJID != linked[id].State.DeviceJID {
+			t.Errorf("%s came back as %s", id, rec.State.DeviceJID)
+		}
+	}
+	after := sim.Stats()
+	if after.Replaced != before.Replaced || after.Pairings != before.Pairings {
+		t.Errorf("drain: %d replaced, %d new pairings", after.Replaced-before.Replaced, after.Pairings-before.Pairings)
+	}
+}

@@ -23,7 +23,9 @@ import (
 
 const (
 	startTimeout = 60 * time.Second
-	stopTimeout  = 30 * time.Second
+	// drainTimeout bounds the hand-off of every shard on SIGTERM; give the
+	// process at least this long before a SIGKILL.
+	drainTimeout = 60 * time.Second
 )
 
 func main() {
@@ -72,7 +74,10 @@ func run() error {
 	defer ds.Close()
 
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
-	w, err := worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator}, nc, js, buckets, ds, log)
+	w, err := worker.New(worker.Config{
+		ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator,
+		ReconnectRate: cfg.ReconnectRate, ReconnectBurst: cfg.ReconnectBurst,
+	}, nc, js, buckets, ds, log)
 	if err != nil {
 		return err
 	}
@@ -80,8 +85,12 @@ func run() error {
 		return err
 	}
 	<-ctx.Done()
-	// The signal context is done; the shutdown gets its own deadline.
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
+	// SIGTERM or SIGINT: drain (mark draining, hand every shard off, leave
+	// the registry) and exit. The signal context is done; the drain gets its
+	// own deadline.
+	stop()
+	log.Info("draining")
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancelStop()
 	return w.Stop(stopCtx)
 }
