@@ -1,7 +1,7 @@
 // Package standalone runs the whole gateway in one process: an embedded
 // nats-server with JetStream on disk, the api, one worker owning every shard
-// through the same lease code as a cluster, the scheduler, SQLite, and
-// optionally the built-in WhatsApp simulator.
+// through the same lease code as a cluster, webhook delivery, the scheduler,
+// SQLite, and optionally the built-in WhatsApp simulator.
 package standalone
 
 import (
@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/natsembed"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
+	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
@@ -46,6 +47,7 @@ type Gateway struct {
 	sim   *wasim.Server
 	ds    *devstore.Store
 	wrk   *worker.Worker
+	hooks *webhook.Dispatcher
 	sched *scheduler.Scheduler
 	api   *httpapi.Server
 }
@@ -135,6 +137,13 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.wrk.Start(ctx); err != nil {
 		return err
 	}
+	g.hooks, err = webhook.New(webhook.Config{}, js, buckets.Sessions, g.ds, g.log)
+	if err != nil {
+		return err
+	}
+	if err := g.hooks.Start(ctx); err != nil {
+		return err
+	}
 	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards}, js, buckets, g.log)
 	if err != nil {
 		return err
@@ -173,6 +182,9 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	}
 	if g.sched != nil {
 		errs = append(errs, g.sched.Stop(ctx))
+	}
+	if g.hooks != nil {
+		errs = append(errs, g.hooks.Stop(ctx))
 	}
 	if g.wrk != nil {
 		errs = append(errs, g.wrk.Stop(ctx))
