@@ -174,18 +174,32 @@ func (s *Shard) run(ctx context.Context) {
 }
 
 // bindConsumer creates or binds the shard's durable consumer, retrying
-// until ctx ends.
+// until ctx ends. Commands a previous owner received but never settled (it
+// crashed, or was cut off and fenced itself) would only come back after
+// AckWait, behind newer commands of the same sessions; the consumer is
+// recreated instead, so that every command left in the work queue is
+// delivered again at once, in stream order. The lease guarantees that the
+// previous owner no longer consumes.
 func (s *Shard) bindConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       subject.ShardConsumer(s.cfg.Index),
+		FilterSubject: subject.ShardCommands(s.cfg.Index),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.cfg.AckWait,
+		MaxAckPending: s.cfg.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
 	for {
 		cctx, cancel := context.WithTimeout(ctx, s.cfg.Deps.OpTimeout)
-		cons, err := s.cfg.JS.CreateOrUpdateConsumer(cctx, subject.CommandStream, jetstream.ConsumerConfig{
-			Durable:       subject.ShardConsumer(s.cfg.Index),
-			FilterSubject: subject.ShardCommands(s.cfg.Index),
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       s.cfg.AckWait,
-			MaxAckPending: s.cfg.MaxAckPending,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-		})
+		cons, err := s.cfg.JS.CreateOrUpdateConsumer(cctx, subject.CommandStream, cfg)
+		if err == nil && cons.CachedInfo().NumAckPending > 0 {
+			s.log.Info("recreating consumer to redeliver unsettled commands in order",
+				zap.Int("unsettled", cons.CachedInfo().NumAckPending))
+			err = s.cfg.JS.DeleteConsumer(cctx, subject.CommandStream, cfg.Durable)
+			if err == nil {
+				cons, err = s.cfg.JS.CreateConsumer(cctx, subject.CommandStream, cfg)
+			}
+		}
 		cancel()
 		if err == nil {
 			return cons, nil
