@@ -246,7 +246,11 @@ func (e *env) tryCommand(wait time.Duration) (command.Command, bool) {
 		return command.Command{}, false
 	}
 	for m := range msgs.Messages() {
-		_ = m.Ack()
+		// DoubleAck waits for the server, so the work-queue stream has
+		// dropped the command before the test counts what is left.
+		if err := m.DoubleAck(context.Background()); err != nil {
+			e.t.Errorf("ack command: %v", err)
+		}
 		cmd, err := command.Decode(m.Data())
 		if err != nil {
 			e.t.Errorf("decode command: %v", err)
