@@ -12,12 +12,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
@@ -54,19 +53,11 @@ func run() error {
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	nc, err := bus.Connect(cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID)
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	buckets, err := bus.Ensure(startCtx, js, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
-	if err != nil {
-		return err
-	}
+	defer conn.Close()
 	ds, err := devstore.Open(startCtx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
@@ -77,12 +68,21 @@ func run() error {
 	w, err := worker.New(worker.Config{
 		ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator,
 		ReconnectRate: cfg.ReconnectRate, ReconnectBurst: cfg.ReconnectBurst,
-	}, nc, js, buckets, ds, log)
+	}, conn.NC, conn.JS, conn.Buckets, ds, log)
+	if err != nil {
+		return err
+	}
+	// Webhook delivery is the worker's second role: one durable consumer on
+	// WA_EVT shared by every worker, so it scales with them.
+	hooks, err := webhook.New(webhook.Config{}, conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
 	}
 	if err := w.Start(startCtx); err != nil {
 		return err
+	}
+	if err := hooks.Start(startCtx); err != nil {
+		return errors.Join(err, w.Stop(context.WithoutCancel(ctx)))
 	}
 	<-ctx.Done()
 	// SIGTERM or SIGINT: drain (mark draining, hand every shard off, leave
@@ -92,5 +92,5 @@ func run() error {
 	log.Info("draining")
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancelStop()
-	return w.Stop(stopCtx)
+	return errors.Join(hooks.Stop(stopCtx), w.Stop(stopCtx))
 }
