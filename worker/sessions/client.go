@@ -87,10 +87,14 @@ func (s *Session) loadDevice() (*store.Device, error) {
 	return dev, nil
 }
 
-// newClient replaces the client with a fresh one for dev.
-func (s *Session) newClient(dev *store.Device) {
+// newClient replaces the client with a fresh one for dev. It fails only on
+// an unusable session proxy: such a session never connects directly.
+func (s *Session) newClient(dev *store.Device) error {
 	s.dropClient()
-	cli := s.deps.NewClient(dev, walog.New(s.logger().Named("whatsmeow")))
+	cli, err := s.deps.NewClient(dev, walog.New(s.logger().Named("whatsmeow")), s.snap.Record.Config.Proxy)
+	if err != nil {
+		return err
+	}
 	// Reconnects go through the worker's pacer (Disconnected → a paced
 	// resume), never straight from whatsmeow.
 	cli.EnableAutoReconnect = false
@@ -117,6 +121,7 @@ func (s *Session) newClient(dev *store.Device) {
 	} else {
 		s.mode = pairNone
 	}
+	return nil
 }
 
 // connect makes sure a client exists and is connected. The client's context
@@ -135,7 +140,9 @@ func (s *Session) connect() error {
 		if dev == nil {
 			dev = s.deps.Devices.NewDevice() // registration
 		}
-		s.newClient(dev)
+		if err := s.newClient(dev); err != nil {
+			return fmt.Errorf("connect: %w", err)
+		}
 	}
 	if s.clientStop != nil {
 		s.clientStop() // the previous socket of this client is gone

@@ -158,7 +158,9 @@ func (s *Session) unlink() string {
 		if err != nil {
 			lastErr = "logout: " + err.Error()
 		} else if dev != nil {
-			s.newClient(dev)
+			if err := s.newClient(dev); err != nil {
+				lastErr = "logout: " + err.Error()
+			}
 		}
 	}
 	if s.linked() {

@@ -36,8 +36,9 @@ const (
 
 // ClientFactory builds a whatsmeow client for a device, already pointed at
 // the right servers (WhatsApp or the simulator) with the worker's shared
-// HTTP client.
-type ClientFactory func(dev *store.Device, log waLog.Logger) *whatsmeow.Client
+// HTTP client, or through the session's proxy (an http, https or socks5 URL;
+// "" for none) when it has one.
+type ClientFactory func(dev *store.Device, log waLog.Logger, proxy string) (*whatsmeow.Client, error)
 
 // Deps are what every session of a worker shares.
 type Deps struct {

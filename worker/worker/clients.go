@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -27,20 +28,30 @@ func clientFactory(ctx context.Context, simulator string) (sessions.ClientFactor
 		if err != nil {
 			return nil, err
 		}
-		return func(dev *store.Device, log waLog.Logger) *whatsmeow.Client {
+		// Simulator connections stay on loopback: a session's proxy is not
+		// used against the simulator.
+		return func(dev *store.Device, log waLog.Logger, _ string) (*whatsmeow.Client, error) {
 			c := whatsmeow.NewClient(dev, log)
 			target.Apply(c)
-			return c
+			return c, nil
 		}, nil
 	}
 	shared := &http.Client{
 		Transport: http.DefaultTransport.(*http.Transport).Clone(),
 		Timeout:   dialTimeout,
 	}
-	return func(dev *store.Device, log waLog.Logger) *whatsmeow.Client {
+	return func(dev *store.Device, log waLog.Logger, proxy string) (*whatsmeow.Client, error) {
 		c := whatsmeow.NewClient(dev, log)
-		c.SetPreLoginHTTPClient(shared)
-		c.SetWebsocketHTTPClient(shared)
-		return c
+		if proxy == "" {
+			c.SetPreLoginHTTPClient(shared)
+			c.SetWebsocketHTTPClient(shared)
+			return c, nil
+		}
+		// A proxied session gets its own transport (whatsmeow builds it),
+		// for the websocket and media alike.
+		if err := c.SetProxyAddress(proxy); err != nil {
+			return nil, fmt.Errorf("worker: session proxy: %w", err)
+		}
+		return c, nil
 	}, nil
 }
