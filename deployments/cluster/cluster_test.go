@@ -113,6 +113,7 @@ func newCluster(tb testing.TB, opt options) *cluster {
 	for _, n := range c.nats {
 		c.procs = append(c.procs, n.proc)
 	}
+	c.connect()
 	c.dbURL = opt.dbURL
 	if c.dbURL == "" {
 		c.dbURL = devstoretest.PostgresURL(tb)
@@ -139,7 +140,6 @@ func newCluster(tb testing.TB, opt options) *cluster {
 			return err == nil, fmt.Sprint(err)
 		})
 	}
-	c.connect()
 	for range opt.workers {
 		c.addWorker()
 	}
@@ -204,8 +204,9 @@ func (c *cluster) liveWorkers() []string {
 	return ids
 }
 
-// connect opens the test's own NATS connection and starts the observer
-// (the api has created the streams and buckets by now).
+// connect opens the test's own NATS connection, declares the streams and
+// buckets as every process does (so the processes find them in place), and
+// starts the observer.
 func (c *cluster) connect() {
 	c.tb.Helper()
 	nc, err := bus.Connect(natsURLs(c.nats), "cluster-test")

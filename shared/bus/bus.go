@@ -17,16 +17,21 @@ import (
 // Timing of the ownership protocol. Leases and worker heartbeats expire after
 // LeaseTTL without renewal.
 const (
-	LeaseTTL      = 10 * time.Second
-	PairingTTL    = 5 * time.Minute
-	DuplicateWin  = 2 * time.Minute
-	EventMaxAge   = 7 * 24 * time.Hour
+	LeaseTTL     = 10 * time.Second
+	PairingTTL   = 5 * time.Minute
+	DuplicateWin = 2 * time.Minute
+	EventMaxAge  = 7 * 24 * time.Hour
 	// MarkerTTL is how long a lease or heartbeat that expired stays as a
 	// delete marker: watchers see the expiry at once (a crashed worker's
 	// shards are taken over at LeaseTTL, not at the next rebalance).
-	MarkerTTL = LeaseTTL
+	MarkerTTL     = LeaseTTL
 	connectWait   = 10 * time.Second
 	defaultShards = 64
+	// declareWait bounds one attempt to declare a stream or bucket; Ensure
+	// retries until its context ends, so a reply lost while a cluster
+	// forms or elects a leader costs seconds, not the whole start timeout.
+	declareWait  = 5 * time.Second
+	declareRetry = 250 * time.Millisecond
 )
 
 // Config sets the topology.
@@ -73,28 +78,34 @@ type Buckets struct {
 // Ensure creates or updates the streams and buckets and returns the buckets.
 func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, error) {
 	cfg.defaults()
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:       subject.CommandStream,
-		Subjects:   []string{subject.CommandPublish},
-		Retention:  jetstream.WorkQueuePolicy,
-		Storage:    jetstream.FileStorage,
-		Replicas:   cfg.Replicas,
-		Duplicates: DuplicateWin,
-		SubjectTransform: &jetstream.SubjectTransformConfig{
-			Source:      subject.CommandPublish,
-			Destination: subject.CommandTransformDest(cfg.Shards),
-		},
+	if err := declare(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:       subject.CommandStream,
+			Subjects:   []string{subject.CommandPublish},
+			Retention:  jetstream.WorkQueuePolicy,
+			Storage:    jetstream.FileStorage,
+			Replicas:   cfg.Replicas,
+			Duplicates: DuplicateWin,
+			SubjectTransform: &jetstream.SubjectTransformConfig{
+				Source:      subject.CommandPublish,
+				Destination: subject.CommandTransformDest(cfg.Shards),
+			},
+		})
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("bus: stream %s: %w", subject.CommandStream, err)
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:       subject.EventStream,
-		Subjects:   []string{subject.EventAll},
-		Retention:  jetstream.LimitsPolicy,
-		Storage:    jetstream.FileStorage,
-		Replicas:   cfg.Replicas,
-		Duplicates: DuplicateWin,
-		MaxAge:     EventMaxAge,
+	if err := declare(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:       subject.EventStream,
+			Subjects:   []string{subject.EventAll},
+			Retention:  jetstream.LimitsPolicy,
+			Storage:    jetstream.FileStorage,
+			Replicas:   cfg.Replicas,
+			Duplicates: DuplicateWin,
+			MaxAge:     EventMaxAge,
+		})
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("bus: stream %s: %w", subject.EventStream, err)
 	}
@@ -112,8 +123,11 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 		c := kv.cfg
 		c.Replicas = cfg.Replicas
 		c.Storage = jetstream.FileStorage
-		h, err := js.CreateOrUpdateKeyValue(ctx, c)
-		if err != nil {
+		var h jetstream.KeyValue
+		if err := declare(ctx, func(ctx context.Context) (err error) {
+			h, err = js.CreateOrUpdateKeyValue(ctx, c)
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("bus: bucket %s: %w", c.Bucket, err)
 		}
 		*kv.dst = h
@@ -123,3 +137,23 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 
 // ErrUnavailable marks NATS being unreachable; the api answers 503.
 var ErrUnavailable = errors.New("bus: nats unavailable")
+
+// declare runs one declaration with a per-attempt deadline, retrying until
+// ctx ends unless the server refused it (a 4xx API error: a conflicting
+// configuration does not get better); it returns the last error.
+func declare(ctx context.Context, fn func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, declareWait)
+		err := fn(actx)
+		cancel()
+		var apiErr *jetstream.APIError
+		if err == nil || ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(declareRetry):
+		}
+	}
+}

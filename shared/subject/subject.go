@@ -74,6 +74,17 @@ func SessionKey(tenant, session string) string {
 	return tenant + "." + session
 }
 
+// KVStream is the JetStream stream behind KV bucket bucket (the client
+// library's naming, spelled here for raw stream requests).
+func KVStream(bucket string) string { return "KV_" + bucket }
+
+// KVSubject is the stream subject of key in KV bucket bucket.
+func KVSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
+
+// StreamMsgGet is the JetStream API subject that reads a message of stream
+// from its leader (a direct get may be answered by a lagging replica).
+func StreamMsgGet(stream string) string { return "$JS.API.STREAM.MSG.GET." + stream }
+
 // LeaseKey is the key of a shard lease in LeasesBucket.
 func LeaseKey(shard int) string {
 	return fmt.Sprintf("s.%d", shard)

@@ -260,10 +260,12 @@ func (o *Ownership) startKeeper(p int) {
 		o.log.Error("lease keeper not started", zap.Int("shard", p), zap.Error(err))
 		return
 	}
-	k.Start(o.keepCtx)
+	// Listed before it starts, so that a release seen by the lease watch
+	// while its first attempt fails still pokes it.
 	o.mu.Lock()
 	o.keepers[p] = k
 	o.mu.Unlock()
+	k.Start(o.keepCtx)
 }
 
 // Targets returns the shards whose rendezvous owner among live is id. The

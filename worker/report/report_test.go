@@ -124,3 +124,19 @@ func TestUpdateStateGone(t *testing.T) {
 		t.Fatalf("delete of missing record: %v", err)
 	}
 }
+
+// TestLoadDeletedIsGone: a deleted record is gone, through the leader read
+// that confirms every "not found".
+func TestLoadDeletedIsGone(t *testing.T) {
+	ctx, b, r := setup(t)
+	put(ctx, t, b.Sessions, session.Record{Tenant: "t", ID: "s", Desired: session.DesiredRunning})
+	if _, err := r.Load(ctx, "t", "s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sessions.Delete(ctx, subject.SessionKey("t", "s")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Load(ctx, "t", "s"); !errors.Is(err, report.ErrGone) {
+		t.Fatalf("load of a deleted record: %v, want ErrGone", err)
+	}
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,19 +20,81 @@ type Snapshot struct {
 	Revision uint64
 }
 
-// Load reads a session record.
+// Load reads a session record. KV gets are answered by any replica, so a
+// record written a moment ago may not be visible yet; "not found" is
+// confirmed with the stream leader before it becomes ErrGone (a start
+// command must not be dropped because its record was still on its way).
 func (r *Reporter) Load(ctx context.Context, tenant, id string) (Snapshot, error) {
-	e, err := r.cfg.Sessions.Get(ctx, subject.SessionKey(tenant, id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Snapshot{}, ErrGone
-	} else if err != nil {
+	key := subject.SessionKey(tenant, id)
+	var (
+		value []byte
+		rev   uint64
+	)
+	e, err := r.cfg.Sessions.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		var found bool
+		value, rev, found, err = r.leaderGet(ctx, subject.SessionsBucket, key)
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("report: load %s/%s: %w", tenant, id, err)
+		}
+		if !found {
+			return Snapshot{}, ErrGone
+		}
+	case err != nil:
 		return Snapshot{}, fmt.Errorf("report: load %s/%s: %w", tenant, id, err)
+	default:
+		value, rev = e.Value(), e.Revision()
 	}
 	var rec session.Record
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	if err := json.Unmarshal(value, &rec); err != nil {
 		return Snapshot{}, fmt.Errorf("report: decode %s/%s: %w", tenant, id, err)
 	}
-	return Snapshot{Record: rec, Revision: e.Revision()}, nil
+	return Snapshot{Record: rec, Revision: rev}, nil
+}
+
+// errNoMessage is JetStream's "no message found" error code.
+const errNoMessage = 10037
+
+// leaderGet reads the last value of key in bucket from the stream leader
+// (STREAM.MSG.GET, not a direct get). found is false when the key has no
+// value or its last entry is a delete, purge or expiry marker.
+func (r *Reporter) leaderGet(ctx context.Context, bucket, key string) (value []byte, rev uint64, found bool, err error) {
+	req, err := json.Marshal(map[string]string{"last_by_subj": subject.KVSubject(bucket, key)})
+	if err != nil {
+		return nil, 0, false, err
+	}
+	msg, err := r.cfg.JS.Conn().RequestWithContext(ctx, subject.StreamMsgGet(subject.KVStream(bucket)), req)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var resp struct {
+		Message *struct {
+			Seq  uint64 `json:"seq"`
+			Hdrs []byte `json:"hdrs"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return nil, 0, false, err
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == errNoMessage:
+		return nil, 0, false, nil
+	case resp.Error != nil:
+		return nil, 0, false, errors.New(resp.Error.Description)
+	case resp.Message == nil:
+		return nil, 0, false, errors.New("empty reply")
+	}
+	m := resp.Message
+	if bytes.Contains(m.Hdrs, []byte("KV-Operation")) || bytes.Contains(m.Hdrs, []byte("Nats-Marker-Reason")) {
+		return nil, 0, false, nil
+	}
+	return m.Data, m.Seq, true, nil
 }
 
 // UpdateState applies fn to the observed state of the record in snap and
