@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # Test timeout per package; the suites take seconds to a few minutes.
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: build run demo test test-short bench fuzz vet tidy clean cluster-up cluster-down
+.PHONY: build run demo test test-short test-cluster bench fuzz vet tidy clean cluster-up cluster-down
 
 build: bin/nats-server
 	cd shared && $(GO) build -o $(BIN)/wasim ./cmd/wasim
@@ -28,6 +28,11 @@ vet:
 ## test: vet and test every module, each on its own (GOWORK=off) as well as in the workspace
 test: vet
 	@for m in $(MODULES); do echo "== test $$m"; (cd $$m && GOWORK=off $(GO) test $(TESTFLAGS) ./...) || exit 1; done
+
+## test-cluster: the full cluster suite with real processes (3 nats-server nodes, api, workers, schedulers,
+## simulator): kill -9, join, drain, NATS node loss, Postgres restart (restarts the local Postgres; run as root)
+test-cluster: build
+	cd deployments && $(GO) test -tags cluster $(TESTFLAGS) -v -run . ./cluster/
 
 test-short:
 	@for m in $(MODULES); do (cd $$m && $(GO) test -short $(TESTFLAGS) ./...) || exit 1; done

@@ -9,7 +9,7 @@ out=bin/bench.txt
 # target is 10,000 concurrent; lower it for a quick run).
 export WASIM_BENCH_N=${WASIM_BENCH_N:-10000}
 : >"$out"
-for m in shared api worker scheduler; do
+for m in shared api worker scheduler deployments; do
   echo "== bench $m" >&2
   (cd "$m" && go test -run '^$' -bench . -benchtime 1x -timeout 30m ./... 2>&1) | tee -a "$out" >&2
 done

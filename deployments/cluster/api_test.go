@@ -80,9 +80,20 @@ func (a *apiClient) healthy(ctx context.Context, base string) error {
 	return err
 }
 
+// create creates session id, retrying while the api answers 503 (NATS not
+// reachable yet, or electing a leader).
 func (a *apiClient) create(ctx context.Context, id string) error {
-	_, err := a.do(ctx, http.MethodPost, a.base()+"/api/v1/sessions", map[string]string{"id": id}, nil)
-	return err
+	for {
+		code, err := a.do(ctx, http.MethodPost, a.base()+"/api/v1/sessions", map[string]string{"id": id}, nil)
+		if code != http.StatusServiceUnavailable {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func (a *apiClient) qr(ctx context.Context, id string) ([]string, error) {

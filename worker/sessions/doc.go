@@ -40,7 +40,8 @@
 //
 // Paced connects:
 //
-//	ok                 → STARTING (Connected or QR moves it on)
+//	ok, linked         → nothing yet: Connected writes WORKING moments later
+//	ok, new device     → STARTING (QR moves it on)
 //	failed, linked     → STARTING connect: <error>, retried after the backoff
 //	                     (also when the device store could not be read)
 //	failed, new device → FAILED connect: <error>

@@ -57,8 +57,11 @@ func (s *Session) resume() error {
 	err := s.connect()
 	if err == nil {
 		st := s.snap.Record.State
-		if st.Status == session.StatusStarting && st.LastError == "" && st.Epoch == s.fence.Epoch {
-			return nil // said already; Connected or QR moves it on
+		if s.linked() || (st.Status == session.StatusStarting && st.LastError == "" && st.Epoch == s.fence.Epoch) {
+			// A linked device logs in within moments and Connected writes
+			// the state (a takeover of thousands of sessions writes each
+			// once, not twice); a registration's QR moves it on.
+			return nil
 		}
 		return s.setStatus(session.StatusStarting, "")
 	}

@@ -2,22 +2,18 @@ package shards
 
 import (
 	"context"
-	"errors"
-	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 	"github.com/switchboard-gw/switchboard/worker/sessions"
 )
 
-// loadSessions scans wa_sessions for the shard's sessions, creates their
-// actors and hands the ones that should run to the pacer. It retries until
-// ctx ends.
+// loadSessions reads the shard's sessions (one scan shared with the shards
+// starting at the same time), creates their actors and hands the ones that
+// should run to the pacer. It retries until ctx ends.
 func (s *Shard) loadSessions(ctx context.Context) error {
 	for {
 		err := s.loadOnce(ctx)
@@ -32,29 +28,13 @@ func (s *Shard) loadSessions(ctx context.Context) error {
 }
 
 func (s *Shard) loadOnce(ctx context.Context) error {
-	lister, err := s.cfg.Sessions.ListKeys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil
-	} else if err != nil {
+	snaps, err := s.cfg.Scanner.Sessions(ctx, s.cfg.Index)
+	if err != nil {
 		return err
 	}
-	var mine []string
-	for key := range lister.Keys() {
-		tenant, id, ok := strings.Cut(key, ".")
-		if ok && shard.Of(tenant, id, s.cfg.Count) == s.cfg.Index {
-			mine = append(mine, key)
-		}
-	}
 	var resume []pacer.Job
-	for _, key := range mine {
-		tenant, id, _ := strings.Cut(key, ".")
-		snap, err := s.cfg.Deps.Reporter.Load(ctx, tenant, id)
-		if errors.Is(err, report.ErrGone) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		a := s.actor(ctx, tenant, id, snap)
+	for _, snap := range snaps {
+		a := s.actor(ctx, snap.Record.Tenant, snap.Record.ID, snap)
 		if sessions.Resumable(snap.Record) {
 			resume = append(resume, a.ResumeJob())
 		}

@@ -44,8 +44,9 @@ type Config struct {
 	Fence report.Fence
 	// JS binds the consumer.
 	JS jetstream.JetStream
-	// Sessions is the wa_sessions bucket, scanned at start.
-	Sessions jetstream.KeyValue
+	// Scanner reads the shard's sessions at start; shared by every shard of
+	// the worker.
+	Scanner *Scanner
 	// Deps are the session actors' dependencies; Deps.Pacer releases the
 	// reconnects of a takeover.
 	Deps *sessions.Deps
@@ -65,8 +66,8 @@ func (c *Config) defaults() {
 
 // Validate reports missing or inconsistent fields.
 func (c Config) Validate() error {
-	if c.JS == nil || c.Sessions == nil || c.Deps == nil || c.Deps.Pacer == nil {
-		return errors.New("shards: JS, Sessions, Deps and Deps.Pacer are required")
+	if c.JS == nil || c.Scanner == nil || c.Deps == nil || c.Deps.Pacer == nil {
+		return errors.New("shards: JS, Scanner, Deps and Deps.Pacer are required")
 	}
 	if c.Count <= 0 || c.Index < 0 || c.Index >= c.Count {
 		return fmt.Errorf("shards: shard %d out of range 0..%d", c.Index, c.Count-1)
@@ -152,10 +153,12 @@ func (s *Shard) Sessions() int {
 func (s *Shard) run(ctx context.Context) {
 	defer close(s.done)
 	defer s.closeActors()
+	start := time.Now()
 	cons, err := s.bindConsumer(ctx)
 	if err != nil {
 		return // only when ctx ended
 	}
+	bound := time.Now()
 	if err := s.loadSessions(ctx); err != nil {
 		return
 	}
@@ -163,7 +166,8 @@ func (s *Shard) run(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	s.log.Info("shard started", zap.Int("sessions", s.Sessions()))
+	s.log.Info("shard started", zap.Int("sessions", s.Sessions()),
+		zap.Duration("bind", bound.Sub(start)), zap.Duration("load", time.Since(bound)))
 	s.keepInflightAlive(ctx)
 	cc.Drain()
 	select {

@@ -19,10 +19,11 @@ type Config struct {
 	// Simulator is the control address of a WhatsApp simulator; "" means
 	// real WhatsApp.
 	Simulator string
-	// ReconnectRate is how many reconnects per second the worker starts
-	// after taking shards over or restarting (default 50).
+	// ReconnectRate is how many connects per second the worker starts at
+	// most: takeovers, restarts, reconnects (default pacer.DefaultRate).
 	ReconnectRate float64
-	// ReconnectBurst is how many of them may start at once (default 10).
+	// ReconnectBurst is how many of them may start at once after a quiet
+	// spell (default pacer.DefaultBurst).
 	ReconnectBurst int
 	// LivenessPeriod is how often, at most, State.LastKeepalive of a healthy
 	// WORKING session goes unwritten (default session.LivenessPeriod; tests

@@ -12,6 +12,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
+	waLog "go.mau.fi/whatsmeow/util/log"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
@@ -35,9 +38,10 @@ type Worker struct {
 	ds  *devstore.Store
 	log *zap.Logger
 
-	pacer *pacer.Pacer
-	deps  *sessions.Deps
-	own   *ownership.Ownership
+	pacer   *pacer.Pacer
+	scanner *shards.Scanner
+	deps    *sessions.Deps
+	own     *ownership.Ownership
 
 	mu     sync.Mutex
 	shards map[int]*shards.Shard
@@ -75,9 +79,10 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	}
 	w := &Worker{
 		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
-		pacer:  p,
-		deps:   &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p},
-		shards: make(map[int]*shards.Shard),
+		pacer:   p,
+		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
+		deps:    &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p},
+		shards:  make(map[int]*shards.Shard),
 	}
 	w.own, err = ownership.New(ownership.Config{
 		ID: cfg.ID, Shards: cfg.Shards, Leases: b.Leases, Workers: b.Workers, TTL: bus.LeaseTTL,
@@ -96,7 +101,14 @@ func (w *Worker) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	w.deps.NewClient = factory
+	lids, err := newLIDMaps(w.ds)
+	if err != nil {
+		return err
+	}
+	w.deps.NewClient = func(dev *store.Device, log waLog.Logger, proxy string) (*whatsmeow.Client, error) {
+		lids.attach(dev)
+		return factory(dev, log, proxy)
+	}
 	if err := w.deps.Validate(); err != nil {
 		return err
 	}
@@ -141,7 +153,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 func (w *Worker) Acquired(p int, epoch uint64) {
 	sh, err := shards.New(shards.Config{
 		Index: p, Count: w.cfg.Shards, Fence: report.Fence{Owner: w.cfg.ID, Epoch: epoch},
-		JS: w.js, Sessions: w.b.Sessions, Deps: w.deps,
+		JS: w.js, Scanner: w.scanner, Deps: w.deps,
 	}, w.log)
 	if err != nil {
 		w.log.Error("shard not started", zap.Int("shard", p), zap.Error(err))

@@ -1,0 +1,38 @@
+package worker
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"go.mau.fi/util/dbutil"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/store/sqlstore"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+)
+
+// lidMaps gives every session's device a LID map of its own (cache and
+// lock) over the shared database. whatsmeow's container shares one map per
+// process and holds its lock across a database transaction on every login
+// (a device's own LID↔PN row is rewritten each time): with one map, a
+// takeover of a thousand sessions logs them in one transaction at a time.
+type lidMaps struct {
+	db *dbutil.Database
+}
+
+func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
+	dialect := "sqlite"
+	if _, ok := ds.DB().Driver().(*stdlib.Driver); ok {
+		dialect = "postgres"
+	}
+	db, err := dbutil.NewWithDB(ds.DB(), dialect)
+	if err != nil {
+		return nil, fmt.Errorf("worker: lid maps: %w", err)
+	}
+	return &lidMaps{db: db}, nil
+}
+
+// attach gives dev its own LID map.
+func (m *lidMaps) attach(dev *store.Device) {
+	dev.LIDs = sqlstore.NewCachedLIDMap(m.db)
+}
