@@ -213,7 +213,6 @@ func raiseNoFile() {
 	}
 }
 
-
 // cpuTicks is the user+system CPU time of pid in clock ticks (0 when it is
 // gone).
 func cpuTicks(pid int) int64 {
