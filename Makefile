@@ -41,9 +41,12 @@ test-short:
 bench:
 	./scripts/bench.sh
 
-## fuzz: run the request-decoder fuzzers for a while each
+## fuzz: run each fuzzer for FUZZTIME (the seed corpora also run in make test)
+FUZZTIME ?= 30s
 fuzz:
-	cd api && $(GO) test -run '^$$' -fuzz FuzzRequests -fuzztime 60s ./httpapi/
+	cd api && $(GO) test -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $(FUZZTIME) ./httpapi/
+	cd api && $(GO) test -run '^$$' -fuzz '^FuzzDecodeCreate$$' -fuzztime $(FUZZTIME) ./httpapi/
+	cd shared && $(GO) test -run '^$$' -fuzz '^FuzzRawClient$$' -fuzztime $(FUZZTIME) ./wasim/
 
 tidy:
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
