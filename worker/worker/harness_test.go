@@ -76,7 +76,7 @@ func newPhone() string {
 
 // env is one NATS server, one database and the workers running on them.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	nc    *nats.Conn
 	js    jetstream.JetStream
@@ -85,7 +85,7 @@ type env struct {
 	log   *zap.Logger
 }
 
-func newEnv(t *testing.T, dbURL string) *env {
+func newEnv(t testing.TB, dbURL string) *env {
 	t.Helper()
 	_, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
@@ -149,7 +149,7 @@ type running struct {
 	stopped bool
 }
 
-func (r *running) stop(t *testing.T) {
+func (r *running) stop(t testing.TB) {
 	if r.stopped {
 		return
 	}
@@ -315,7 +315,7 @@ func (e *env) link(id string) (session.Record, string) {
 
 // tap collects the events of one session from WA_EVT.
 type tap struct {
-	t  *testing.T
+	t  testing.TB
 	ch chan event.Envelope
 }
 
