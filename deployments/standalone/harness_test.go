@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,30 +15,14 @@ import (
 	"github.com/switchboard-gw/switchboard/deployments/standalone"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
+	"github.com/switchboard-gw/switchboard/shared/wasim/wasimtest"
 )
 
 // sim is the one simulator of this test process: whatsmeow trusts one root
 // key per process, and the simulated phones must outlive gateway restarts.
 var sim *wasim.Server
 
-func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-func runMain(m *testing.M) int {
-	var err error
-	sim, err = wasim.New(wasim.Config{WSAddr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", QRRefs: 2, Logger: zap.NewNop()})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = sim.Stop(context.Background()) }()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(wasimtest.Main(m, &sim)) }
 
 const adminKey = "admin-test-key"
 

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
+	"github.com/switchboard-gw/switchboard/shared/wasim/wasimtest"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
@@ -40,26 +40,7 @@ const (
 // process-global.
 var sim *wasim.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	sim, err = wasim.New(wasim.Config{
-		WSAddr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", QRRefs: 2,
-		CloseDelay: 100 * time.Millisecond, RestartCloseDelay: 2 * time.Second,
-		RootPrivateKey: bytes.Repeat([]byte{0x5b}, 32),
-	})
-	if err == nil {
-		err = sim.Start(context.Background())
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "simulator:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_ = sim.Stop(ctx)
-	cancel()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(wasimtest.Main(m, &sim)) }
 
 var phoneSeq atomic.Int64
 

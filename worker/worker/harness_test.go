@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
+	"github.com/switchboard-gw/switchboard/shared/wasim/wasimtest"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
@@ -41,30 +41,12 @@ const (
 var sim *wasim.Server
 
 func TestMain(m *testing.M) {
-	var err error
-	sim, err = wasim.New(wasim.Config{
-		WSAddr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", QRRefs: 2,
-		CloseDelay: 100 * time.Millisecond, RestartCloseDelay: 2 * time.Second,
-		RootPrivateKey: bytes.Repeat([]byte{0x5b}, 32),
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "simulator:", err)
-		os.Exit(1)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "simulator:", err)
-		os.Exit(1)
-	}
 	// Keepalives every 3-4 s with a 3 s deadline, and a reconnect after
 	// 10 s of failures, so the liveness tests see them within seconds.
 	// Written before any client exists.
 	whatsmeow.KeepAliveIntervalMin, whatsmeow.KeepAliveIntervalMax = 3*time.Second, 4*time.Second
 	whatsmeow.KeepAliveResponseDeadline, whatsmeow.KeepAliveMaxFailTime = 3*time.Second, 10*time.Second
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_ = sim.Stop(ctx)
-	cancel()
-	os.Exit(code)
+	os.Exit(wasimtest.Main(m, &sim))
 }
 
 var phoneSeq atomic.Int64
