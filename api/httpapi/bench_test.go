@@ -74,7 +74,9 @@ func (l latencies) pct(p float64) time.Duration {
 	return l[min(len(l)-1, int(float64(len(l))*p))]
 }
 
-func report(b *testing.B, l latencies, elapsed time.Duration) {
+// report merges the per-client latencies and reports percentiles and rate.
+func report(b *testing.B, per []latencies, elapsed time.Duration) {
+	l := slices.Concat(per...)
 	slices.Sort(l)
 	b.ReportMetric(float64(l.pct(0.50).Microseconds()), "p50-µs")
 	b.ReportMetric(float64(l.pct(0.99).Microseconds()), "p99-µs")
@@ -134,12 +136,7 @@ func BenchmarkGetSession(b *testing.B) {
 				}()
 			}
 			wg.Wait()
-			elapsed := time.Since(start)
-			var all latencies
-			for _, l := range per {
-				all = append(all, l...)
-			}
-			report(b, all, elapsed)
+			report(b, per, time.Since(start))
 		})
 	}
 }
@@ -233,10 +230,5 @@ func BenchmarkCommandRoundTrip(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	var all latencies
-	for _, l := range per {
-		all = append(all, l...)
-	}
-	report(b, all, elapsed)
+	report(b, per, time.Since(start))
 }
