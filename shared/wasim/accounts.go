@@ -32,7 +32,8 @@ type account struct {
 	regID      uint32
 	nextDevice int
 	devices    map[uint16]*device
-	sender     *sender // Signal sender state, created on first SendText
+	sender     *sender   // Signal sender state, created on first SendText
+	app        *appState // app state shared with companions, created on first use
 }
 
 // prekeyRec is one uploaded prekey (signature only for the signed prekey).
@@ -59,6 +60,7 @@ type device struct {
 	failReason  int               // failure sent on the next login, 0 for none
 	conn        *conn             // logged-in connection
 	unacked     map[string]string // pkmsg id → sender phone, until a receipt arrives
+	keyShared   bool              // the app-state sync key was sent to this device
 }
 
 // normalizePhone accepts "+15551234567" or "15551234567" and returns digits.

@@ -37,8 +37,9 @@ type scanRequest struct {
 }
 
 type linkRequest struct {
-	Phone string `json:"phone"`
-	Code  string `json:"code"`
+	Phone    string `json:"phone"`
+	Code     string `json:"code"`
+	PushName string `json:"push_name"`
 }
 
 type failRequest struct {
@@ -70,6 +71,7 @@ func (s *Server) controlHandler() http.Handler {
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
 	mux.HandleFunc("POST /phone/scan", s.handleScan)
 	mux.HandleFunc("POST /phone/link", s.handleLink)
+	mux.HandleFunc("POST /phone/push-name", s.handlePushName)
 	for _, k := range []Kick{KickLogout, KickReplace, KickRestart, KickDrop} {
 		mux.HandleFunc("POST /devices/{jid}/"+string(k), s.handleKick(k))
 	}
@@ -125,7 +127,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), controlTimeout)
 	defer cancel()
-	res, err := s.LinkCode(ctx, req.Phone, req.Code)
+	res, err := s.LinkCodeAs(ctx, req.Phone, req.Code, req.PushName)
 	if err != nil {
 		s.log.Debug("link failed", zap.Error(err))
 		s.writeError(w, err)

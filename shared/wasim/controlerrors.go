@@ -30,6 +30,7 @@ var errorStatuses = []struct {
 	{ErrNoPendingCode, http.StatusNotFound, "no_pending_code"},
 	{ErrUnknownDevice, http.StatusNotFound, "unknown_device"},
 	{ErrDeviceOffline, http.StatusNotFound, "device_offline"},
+	{ErrUnknownPhone, http.StatusNotFound, "unknown_phone"},
 	{ErrNoLiveDevice, http.StatusNotFound, "no_live_device"},
 	{ErrPairRejected, http.StatusConflict, "pair_rejected"},
 	{ErrTooManyDevices, http.StatusConflict, "too_many_devices"},

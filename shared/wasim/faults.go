@@ -19,6 +19,10 @@ type Faults struct {
 	StallHandshakes bool `json:"stall_handshakes"`
 	// ReplyDelayMS delays every IQ reply by this many milliseconds.
 	ReplyDelayMS int `json:"reply_delay_ms"`
+	// CorruptPatchMAC flips a byte of the patch MAC of every app-state patch
+	// served, so whatsmeow rejects it (ErrMismatchingPatchMAC) and keeps
+	// its old version.
+	CorruptPatchMAC bool `json:"corrupt_patch_mac"`
 }
 
 // Validate reports whether the faults are within bounds.

@@ -42,7 +42,10 @@ func (s *Server) handleIQ(c *conn, node *waBinary.Node) {
 			c.sendQuiet(waBinary.Node{Tag: "ib", Content: []waBinary.Node{
 				{Tag: "offline", Attrs: waBinary.Attrs{"count": "0"}},
 			}})
+			s.shareAppStateKey(s.ctx, c)
 		}
+	case xmlns == "w:sync:app:state" && typ == "set":
+		s.onAppStateSync(c, id, node)
 	case xmlns == "md" && first == "remove-companion-device":
 		s.onRemoveCompanion(c, id)
 	case xmlns == "md" && first == "link_code_companion_reg":

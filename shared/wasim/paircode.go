@@ -121,6 +121,12 @@ func (s *Server) onCompanionHello(c *conn, id string, child waBinary.Node) {
 // companion waits for phone), ErrWrongCode (the code does not match; the
 // companion keeps waiting, so a retry with the right code works).
 func (s *Server) LinkCode(ctx context.Context, phone, code string) (PairResult, error) {
+	return s.LinkCodeAs(ctx, phone, code, "")
+}
+
+// LinkCodeAs is LinkCode by a phone whose push name is pushName (kept
+// unchanged, or the default for a new phone, when empty).
+func (s *Server) LinkCodeAs(ctx context.Context, phone, code, pushName string) (PairResult, error) {
 	phone, err := normalizePhone(phone)
 	if err != nil {
 		return PairResult{}, err
@@ -144,7 +150,7 @@ func (s *Server) LinkCode(ctx context.Context, phone, code string) (PairResult, 
 	if err != nil {
 		return PairResult{}, err
 	}
-	return s.pair(ctx, c, phone, "", advSecret)
+	return s.pair(ctx, c, phone, pushName, advSecret)
 }
 
 // exchangeLinkKeys sends primary_hello and waits for a valid companion_finish.

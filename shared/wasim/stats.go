@@ -17,6 +17,10 @@ type Stats struct {
 	Replaced int64 `json:"replaced"`
 	// Messages counts inbound messages delivered to a device connection.
 	Messages int64 `json:"messages"`
+	// KeyShares counts app-state sync keys sent to companions.
+	KeyShares int64 `json:"key_shares"`
+	// AppStateSyncs counts answered w:sync:app:state collection requests.
+	AppStateSyncs int64 `json:"app_state_syncs"`
 }
 
 type counters struct {
@@ -26,16 +30,20 @@ type counters struct {
 	pairings    atomic.Int64
 	replaced    atomic.Int64
 	messages    atomic.Int64
+	keyShares   atomic.Int64
+	appSyncs    atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
 	return Stats{
-		Connections: s.stats.connections.Load(),
-		LoggedIn:    s.stats.loggedIn.Load(),
-		Handshakes:  s.stats.handshakes.Load(),
-		Pairings:    s.stats.pairings.Load(),
-		Replaced:    s.stats.replaced.Load(),
-		Messages:    s.stats.messages.Load(),
+		Connections:   s.stats.connections.Load(),
+		LoggedIn:      s.stats.loggedIn.Load(),
+		Handshakes:    s.stats.handshakes.Load(),
+		Pairings:      s.stats.pairings.Load(),
+		Replaced:      s.stats.replaced.Load(),
+		Messages:      s.stats.messages.Load(),
+		KeyShares:     s.stats.keyShares.Load(),
+		AppStateSyncs: s.stats.appSyncs.Load(),
 	}
 }
