@@ -3,8 +3,10 @@ package wasim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.mau.fi/whatsmeow"
@@ -12,6 +14,7 @@ import (
 	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
+	waLog "go.mau.fi/whatsmeow/util/log"
 
 	"github.com/switchboard-gw/switchboard/shared/wasim"
 )
@@ -176,12 +179,41 @@ func TestAppStateSyncBadAsksGetErrors(t *testing.T) {
 	}
 }
 
+// errorLog records the client's error lines.
+type errorLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *errorLog) Errorf(msg string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(msg, args...))
+}
+func (l *errorLog) Warnf(string, ...any)    {}
+func (l *errorLog) Infof(string, ...any)    {}
+func (l *errorLog) Debugf(string, ...any)   {}
+func (l *errorLog) Sub(string) waLog.Logger { return l }
+func (l *errorLog) has(substr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.Contains(line, substr) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestCorruptPatchMACIsRejected(t *testing.T) {
 	e := newEnv(t)
+	logs := &errorLog{}
+	e.log = logs
 	phone := e.phone()
 	cli, rec, _ := e.pairQR(phone)
-	waitSynced(t, rec)
-	syncs := e.sim.Stats().AppStateSyncs
+	for _, name := range appstate.AllPatchNames {
+		waitMatch(t, rec, func(e *events.AppStateSyncComplete) bool { return e.Name == name })
+	}
 
 	if status, out := control(t, e.sim, http.MethodPost, "/faults", `{"corrupt_patch_mac":true}`); status != http.StatusOK {
 		t.Fatalf("faults: %d %v", status, out)
@@ -189,10 +221,13 @@ func TestCorruptPatchMACIsRejected(t *testing.T) {
 	if status, out := control(t, e.sim, http.MethodPost, "/phone/push-name", `{"phone":"`+phone+`","push_name":"Evil"}`); status != http.StatusOK {
 		t.Fatalf("push-name: %d %v", status, out)
 	}
-	// The client fetched the corrupted patch …
-	waitStats(t, e.sim, func(s wasim.Stats) bool { return s.AppStateSyncs > syncs })
-	// … and, once the fault is gone, the next change goes through; the
-	// corrupted one never did.
+	// whatsmeow rejects the patch and keeps its version and name …
+	eventually(t, "patch MAC rejected", func() bool { return logs.has(appstate.ErrMismatchingPatchMAC.Error()) })
+	ver, _, err := cli.Store.AppState.GetAppStateVersion(context.Background(), string(appstate.WAPatchCriticalBlock))
+	if err != nil || ver != 1 || cli.Store.PushName != "Tester" || !cli.IsLoggedIn() {
+		t.Fatalf("after a corrupted patch: version %d (%v), push name %q, logged in %v", ver, err, cli.Store.PushName, cli.IsLoggedIn())
+	}
+	// … and, once the fault is gone, the next change goes through.
 	if err := e.sim.SetFaults(wasim.Faults{}); err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,7 @@ type env struct {
 	target *waclient.Target
 	store  *sqlstore.Container
 	phones atomic.Int64
+	log    waLog.Logger // client logger; nil means clientLog()
 }
 
 func clientLog() waLog.Logger {
@@ -121,7 +122,11 @@ func (e *env) phone() string {
 // client builds a whatsmeow client for dev, redirected to the simulator,
 // with an event recorder.
 func (e *env) client(dev *store.Device) (*whatsmeow.Client, *recorder) {
-	cli := whatsmeow.NewClient(dev, clientLog())
+	log := e.log
+	if log == nil {
+		log = clientLog()
+	}
+	cli := whatsmeow.NewClient(dev, log)
 	e.target.Apply(cli)
 	rec := &recorder{notify: make(chan struct{}, 1)}
 	cli.AddEventHandler(rec.add)
