@@ -74,12 +74,12 @@ func TestControlAPITrustAndStats(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("stats status %d", status)
 	}
-	for _, k := range []string{"connections", "logged_in", "handshakes", "pairings", "replaced", "messages"} {
+	for _, k := range []string{"connections", "logged_in", "handshakes", "pairings", "replaced", "messages", "key_shares", "app_state_syncs"} {
 		if _, ok := stats[k].(float64); !ok {
 			t.Fatalf("stats %v lacks number %q", stats, k)
 		}
 	}
-	if len(stats) != 6 {
+	if len(stats) != 8 {
 		t.Fatalf("stats has extra keys: %v", stats)
 	}
 

@@ -154,6 +154,11 @@ func (e *env) pairQR(phone string) (*whatsmeow.Client, *recorder, wasim.PairResu
 	}
 	waitEvent[*events.PairSuccess](e.t, rec)
 	waitEvent[*events.Connected](e.t, rec)
+	// The phone's app-state key share arrives as a message from ourselves;
+	// consume it so tests waiting for messages see only theirs.
+	waitMatch(e.t, rec, func(m *events.Message) bool {
+		return m.Info.IsFromMe && m.Message.GetProtocolMessage().GetAppStateSyncKeyShare() != nil
+	})
 	return cli, rec, res
 }
 
