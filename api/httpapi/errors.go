@@ -45,6 +45,7 @@ var kindStatus = map[sessions.Kind]struct {
 	sessions.KindExists:          {http.StatusConflict, "session_exists"},
 	sessions.KindNameExists:      {http.StatusConflict, "name_exists"},
 	sessions.KindAlreadyLoggedIn: {http.StatusConflict, "already_logged_in"},
+	sessions.KindSessionRunning:  {http.StatusConflict, "session_running"},
 	sessions.KindPairFailed:      {http.StatusUnprocessableEntity, "pair_failed"},
 	sessions.KindUnavailable:     {http.StatusServiceUnavailable, "nats_unavailable"},
 	sessions.KindPairTimeout:     {http.StatusGatewayTimeout, "pair_timeout"},

@@ -55,10 +55,10 @@ func TestWASendSurface(t *testing.T) {
 	eventually(t, "WORKING", func() bool {
 		return e.call("GET", "/sessions/"+id, keyA, nil).json(t)["status"] == "WORKING"
 	})
+	// A running session is not restarted on this surface (seed 004).
 	r = e.call("POST", "/sessions/"+id+"/restart", keyA, nil, "X-Api-Key", keyA)
-	mustStatus(t, r, http.StatusOK)
-	if r.json(t)["uniqueSessionId"] != id {
-		t.Errorf("restart: %s", r.body)
+	if r.status != http.StatusConflict || r.errCode() != "session_running" {
+		t.Errorf("restart WORKING: %d %s", r.status, r.body)
 	}
 	list := e.call("GET", "/sessions", keyA, nil)
 	mustStatus(t, list, http.StatusOK)

@@ -95,7 +95,7 @@ func (s *Server) wasendRoutes() {
 	g.Delete("/:id", s.authed(s.deleteSession))
 	g.Post("/:id/start", s.authed(s.wasendAction(s.svc.Connect)))
 	g.Post("/:id/stop", s.authed(s.wasendAction(s.svc.Disconnect)))
-	g.Post("/:id/restart", s.authed(s.wasendAction(s.svc.Restart)))
+	g.Post("/:id/restart", s.authed(s.wasendRestart))
 	g.Post("/:id/logout", s.authed(s.wasendAction(s.svc.Logout)))
 }
 
@@ -138,6 +138,19 @@ func (s *Server) wasendGet(c fiber.Ctx, tenant string) error {
 		return err
 	}
 	return c.JSON(newWASendSession(rec))
+}
+
+// wasendRestart restarts a stopped or failed session and answers with the
+// session as the accepted command leaves it, STARTING (seed 004); a running
+// session is 409 session_running and nothing is published.
+func (s *Server) wasendRestart(c fiber.Ctx, tenant string) error {
+	res, err := s.svc.RestartStopped(s.ctx, tenant, sessionID(c), idempotencyKey(c))
+	if err != nil {
+		return err
+	}
+	v := newWASendSession(res.Session)
+	v.Status = string(session.StatusStarting)
+	return c.JSON(v)
 }
 
 // wasendAction answers a lifecycle action with the session, as seed 004.

@@ -29,6 +29,25 @@ func (s *Service) Restart(ctx context.Context, tenant, id, idemKey string) (Acti
 	return s.act(ctx, tenant, id, idemKey, command.Restart, setDesired(session.DesiredRunning), false)
 }
 
+// RestartStopped is the WASend restart (seed 004): it restarts only a
+// session in a stopped or error state (WASend CREATED, STOPPED or FAILED)
+// and refuses a running one (STARTING, SCAN_QR_CODE, WORKING) with
+// ErrSessionRunning, writing and publishing nothing. The check and the
+// desired-state write are one compare-and-set, so a status written by the
+// worker in between makes it re-check.
+func (s *Service) RestartStopped(ctx context.Context, tenant, id, idemKey string) (ActionResult, error) {
+	return s.act(ctx, tenant, id, idemKey, command.Restart, restartable, false)
+}
+
+// restartable refuses a running session, else sets Desired=running.
+func restartable(rec *session.Record) (bool, error) {
+	switch rec.State.Status.WASend() {
+	case string(session.StatusStarting), string(session.StatusScanQR), string(session.StatusWorking):
+		return false, ErrSessionRunning
+	}
+	return setDesired(session.DesiredRunning)(rec)
+}
+
 // Logout publishes logout, which unlinks the device; the session stays.
 func (s *Service) Logout(ctx context.Context, tenant, id, idemKey string) (ActionResult, error) {
 	return s.act(ctx, tenant, id, idemKey, command.Logout, unchanged, false)

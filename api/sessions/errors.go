@@ -22,6 +22,7 @@ const (
 	KindPairFailed
 	KindPairTimeout
 	KindUnavailable
+	KindSessionRunning
 )
 
 // Error is a domain error. Message is safe to show to the client; Err, the
@@ -64,6 +65,7 @@ var (
 	ErrPairFailed      = &Error{Kind: KindPairFailed, Message: "pairing failed"}
 	ErrPairTimeout     = &Error{Kind: KindPairTimeout, Message: "no pair code arrived in time"}
 	ErrUnavailable     = &Error{Kind: KindUnavailable, Message: "nats is unavailable, retry later"}
+	ErrSessionRunning  = &Error{Kind: KindSessionRunning, Message: "session is already running; only a STOPPED, FAILED or CREATED session can be restarted"}
 )
 
 // invalid returns an ErrInvalidRequest-kind error with a specific message.

@@ -23,6 +23,11 @@ const (
 	LoggedIn Type = "logged_in"
 	// LoggedOut fires when the phone unlinked the device or login was refused.
 	LoggedOut Type = "session_logged_out"
+	// PushNameChanged fires when the linked account's push name is learned
+	// (the first app-state sync after linking) or changes later (the user
+	// renamed themselves on the phone). It does not fire when a reconnect
+	// or restart finds the same name.
+	PushNameChanged Type = "push_name"
 	// MessageReceived fires for an inbound message.
 	MessageReceived Type = "message"
 	// RestartGivenUp fires when the scheduler stops restarting a session.
@@ -47,6 +52,14 @@ type Status struct {
 	Status    string `json:"status"`
 	Previous  string `json:"previous,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+}
+
+// PushName is the data of PushNameChanged.
+type PushName struct {
+	// PushName is the account's push name now.
+	PushName string `json:"push_name"`
+	// Previous is the name shown before, empty the first time.
+	Previous string `json:"previous,omitempty"`
 }
 
 // Message is the data of Message.

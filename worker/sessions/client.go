@@ -66,7 +66,7 @@ func relevant(evt any) bool {
 	case *events.QR, *events.PairSuccess, *events.PairError, *events.Connected, *events.Disconnected,
 		*events.LoggedOut, *events.StreamReplaced, *events.TemporaryBan, *events.ClientOutdated,
 		*events.ConnectFailure, *events.CATRefreshError, *events.KeepAliveTimeout,
-		*events.KeepAliveRestored, *events.PushNameSetting, *events.Message:
+		*events.KeepAliveRestored, *events.PushNameSetting, *pushNameSynced, *events.Message:
 		return true
 	}
 	return false
@@ -111,6 +111,7 @@ func (s *Session) newClient(dev *store.Device) error {
 		case *events.Connected:
 			s.fire(gen, loginSignal)
 		}
+		evt = pushNameEvent(cli, evt)
 		if relevant(evt) {
 			s.enqueue(item{kind: kindEvent, gen: gen, evt: evt})
 		}

@@ -23,7 +23,8 @@ const (
 // onEvent maps one client event of the current client to state, pairing
 // material and events. It returns the error of the state write, if any.
 //
-// events.PushName is not handled: it reports contacts' names, not ours.
+// events.PushName is not handled: it reports contacts' names, not ours
+// (ours comes from app-state sync, see pushname.go).
 func (s *Session) onEvent(evt any) error {
 	switch e := evt.(type) {
 	case *events.QR:
@@ -62,9 +63,9 @@ func (s *Session) onEvent(evt any) error {
 		now := s.deps.Reporter.Now()
 		return s.write(func(x *session.State) { x.LastKeepalive, x.LastError = &now, "" })
 	case *events.PushNameSetting:
-		if name := e.Action.GetName(); name != "" {
-			return s.write(func(x *session.State) { x.PushName = name })
-		}
+		return s.onPushName(e.Action.GetName())
+	case *pushNameSynced:
+		return s.onPushName(e.name)
 	case *events.Message:
 		s.onMessage(e)
 	}

@@ -60,6 +60,7 @@ func (s *Session) write(fn func(*session.State)) error {
 			Status: string(cur.Status), Previous: string(prev.Status), LastError: cur.LastError,
 		})
 	}
+	s.publishPushName(prev, cur)
 	return nil
 }
 
