@@ -30,6 +30,12 @@ const adminKey = "admin-test-key"
 // the test simulator, stopped when the test ends unless stopped earlier.
 func gateway(t *testing.T, dataDir, dbURL string) (*standalone.Gateway, *api) {
 	t.Helper()
+	return gatewayLogged(t, dataDir, dbURL, zap.NewNop())
+}
+
+// gatewayLogged is gateway with the process logger log.
+func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger) (*standalone.Gateway, *api) {
+	t.Helper()
 	cfg := config.Config{
 		HTTPAddr:            "127.0.0.1:0",
 		DataDir:             dataDir,
@@ -43,7 +49,7 @@ func gateway(t *testing.T, dataDir, dbURL string) (*standalone.Gateway, *api) {
 		WorkerID:            "w-" + t.Name(),
 		LogLevel:            "warn",
 	}
-	gw, err := standalone.New(standalone.Config{Config: cfg}, zap.NewNop())
+	gw, err := standalone.New(standalone.Config{Config: cfg}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,12 @@ type DeviceKeys struct {
 	// already uploaded that many one-time prekeys, so its first login does
 	// not upload any (the client must also have >= 5 keys marked uploaded).
 	UploadedPrekeys int
+	// ShareAppStateKey makes the device's first login get the app-state
+	// sync key share and sync, as after a fresh link. Left false, the
+	// device stands for one linked long ago: it got its key back then, so
+	// its logins trigger no key share (as on WhatsApp, where a re-login
+	// does not re-share keys).
+	ShareAppStateKey bool
 }
 
 // PrePaired describes a device registered by RegisterPairedDevice.
@@ -78,6 +84,7 @@ func (s *Server) RegisterPairedDevice(phone, pushName string, keys DeviceKeys) (
 		identityPub: keys.IdentityPub,
 		regID:       keys.RegistrationID,
 		skey:        prekeyRec{id: keys.SignedPreKeyID, pub: keys.SignedPreKeyPub, sig: keys.SignedPreKeySig},
+		keyShared:   !keys.ShareAppStateKey,
 	}
 	if keys.UploadedPrekeys > 0 {
 		dev.prekeys, dev.uploaded = keys.UploadedPrekeys, true
