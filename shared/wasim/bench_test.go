@@ -143,11 +143,11 @@ func selfMem() memSample {
 // is a plain re-login (no pairing, no prekey upload). This stands for a
 // gateway restarting with existing sessions; pairing itself is covered by
 // the end-to-end tests.
-func prePair(b *testing.B, ctx context.Context, child *benchChild, container *sqlstore.Container, phone string) (*store.Device, store.LIDMapping) {
+func prePair(b *testing.B, ctx context.Context, child *benchChild, container *sqlstore.Container, phone string, extra ...string) (*store.Device, store.LIDMapping) {
 	dev := container.NewDevice()
-	f := child.call(b, fmt.Sprintf("register %s %x %x %d %d %x %x %d", phone,
+	f := child.call(b, strings.TrimSpace(fmt.Sprintf("register %s %x %x %d %d %x %x %d %s", phone,
 		dev.NoiseKey.Pub[:], dev.IdentityKey.Pub[:], dev.RegistrationID, dev.SignedPreKey.KeyID,
-		dev.SignedPreKey.Pub[:], dev.SignedPreKey.Signature[:], benchUploadedKeys))
+		dev.SignedPreKey.Pub[:], dev.SignedPreKey.Signature[:], benchUploadedKeys, strings.Join(extra, " "))))
 	if len(f) != 5 || f[0] != "ok" {
 		b.Fatalf("register: %v", f)
 	}

@@ -24,7 +24,7 @@ import (
 // the whatsmeow clients. The child speaks a line protocol on stdin/stdout:
 //
 //	-> ready WSADDR CONTROLADDR
-//	<- register PHONE NOISE IDENTITY REGID SKEYID SKEYPUB SKEYSIG UPLOADED   (keys hex)
+//	<- register PHONE NOISE IDENTITY REGID SKEYID SKEYPUB SKEYSIG UPLOADED [share]   (keys hex)
 //	-> ok JID LID ACCOUNT(base64 proto) ACCOUNTIDENTITY(hex)
 //	<- mem
 //	-> mem LIVEHEAP STACK GOROUTINES CPUNANOS LOGGEDIN CONNECTIONS
@@ -79,10 +79,11 @@ func runBenchChild() int {
 }
 
 func childRegister(sim *wasim.Server, f []string) string {
-	if len(f) != 8 {
-		return "error want 8 fields"
+	if len(f) != 8 && !(len(f) == 9 && f[8] == "share") {
+		return "error want 8 fields and an optional share"
 	}
 	var k wasim.DeviceKeys
+	k.ShareAppStateKey = len(f) == 9
 	var err error
 	hexInto := func(dst []byte, s string) {
 		b, e := hex.DecodeString(s)
@@ -102,7 +103,7 @@ func childRegister(sim *wasim.Server, f []string) string {
 		return "error bad fields"
 	}
 	k.RegistrationID, k.SignedPreKeyID, k.UploadedPrekeys = uint32(regID), uint32(skeyID), uploaded
-	pp, err := sim.RegisterPairedDevice(f[0], "", k)
+	pp, err := sim.RegisterPairedDevice(f[0], "Bench "+f[0], k)
 	if err != nil {
 		return "error " + err.Error()
 	}
