@@ -24,7 +24,7 @@ type target struct {
 
 // Aliases accepted in Webhook.Events besides the event type tokens
 // ("message", "session_status", "qr", "pair_code", "logged_in",
-// "session_logged_out", "restart_given_up"):
+// "session_logged_out", "push_name", "restart_given_up"):
 //
 //	"*"              every event, like an empty list
 //	"connected"      logged_in: the device is logged in and usable (seed 003)
