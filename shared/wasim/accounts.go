@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
 )
@@ -32,7 +33,8 @@ type account struct {
 	regID      uint32
 	nextDevice int
 	devices    map[uint16]*device
-	sender     *sender // Signal sender state, created on first SendText
+	sender     *sender // Signal store of the primary device, created on first use
+	inbox      *inbox  // what the primary device received (inbound.go)
 }
 
 // prekeyRec is one uploaded prekey (signature only for the signed prekey).
@@ -59,6 +61,7 @@ type device struct {
 	failReason  int               // failure sent on the next login, 0 for none
 	conn        *conn             // logged-in connection
 	unacked     map[string]string // pkmsg id → sender phone, until a receipt arrives
+	queued      []waBinary.Node   // receipts for the device while it is offline (phones.go)
 }
 
 // normalizePhone accepts "+15551234567" or "15551234567" and returns digits.

@@ -15,15 +15,18 @@ import (
 // signalSerializer is the serializer whatsmeow uses for its Signal records.
 var signalSerializer = serialize.NewProtoBufSerializer()
 
-// sender is the in-memory Signal store of a simulated phone that sends
-// messages: its identity is the account identity key, and it holds one
-// session per recipient device. It only ever encrypts, so prekey stores are
-// empty and every identity is trusted.
+// sender is the in-memory Signal store of a simulated phone's primary
+// device (device 0): its identity is the account identity key, and it holds
+// one session per peer device, used both to send (SendText) and to receive
+// (the companion's <message> stanzas, inbound.go). Sessions are kept
+// serialized, like whatsmeow's sqlstore, so a failed decryption never leaves
+// a half-advanced ratchet behind. Every identity is trusted.
 type sender struct {
-	mu       sync.Mutex // serializes session use; held across one encryption
+	mu       sync.Mutex // serializes session use; held across one encryption or decryption
 	keys     *identity.KeyPair
 	regID    uint32
-	sessions map[string]*record.Session
+	sessions map[string][]byte
+	prekeys  phonePrekeys
 }
 
 var (
@@ -34,20 +37,22 @@ var (
 )
 
 func newSender(a *account) *sender {
+	keys := identity.NewKeyPair(
+		identity.NewKey(ecc.NewDjbECPublicKey(*a.identity.Pub)),
+		ecc.NewDjbECPrivateKey(*a.identity.Priv),
+	)
 	return &sender{
-		keys: identity.NewKeyPair(
-			identity.NewKey(ecc.NewDjbECPublicKey(*a.identity.Pub)),
-			ecc.NewDjbECPrivateKey(*a.identity.Priv),
-		),
+		keys:     keys,
 		regID:    a.regID,
-		sessions: make(map[string]*record.Session),
+		sessions: make(map[string][]byte),
+		prekeys:  newPhonePrekeys(keys),
 	}
 }
 
 // LoadSession implements store.Session; a missing session is a fresh record.
 func (s *sender) LoadSession(_ context.Context, addr *protocol.SignalAddress) (*record.Session, error) {
-	if rec, ok := s.sessions[addr.String()]; ok {
-		return rec, nil
+	if raw, ok := s.sessions[addr.String()]; ok {
+		return record.NewSessionFromBytes(raw, signalSerializer.Session, signalSerializer.State)
 	}
 	return record.NewSession(signalSerializer.Session, signalSerializer.State), nil
 }
@@ -57,7 +62,7 @@ func (s *sender) GetSubDeviceSessions(context.Context, string) ([]uint32, error)
 
 // StoreSession implements store.Session.
 func (s *sender) StoreSession(_ context.Context, addr *protocol.SignalAddress, rec *record.Session) error {
-	s.sessions[addr.String()] = rec
+	s.sessions[addr.String()] = rec.Serialize()
 	return nil
 }
 
@@ -78,35 +83,6 @@ func (s *sender) DeleteAllSessions(context.Context) error {
 	clear(s.sessions)
 	return nil
 }
-
-// LoadPreKey implements store.PreKey; a sender has no prekeys.
-func (s *sender) LoadPreKey(context.Context, uint32) (*record.PreKey, error) { return nil, nil }
-
-// StorePreKey implements store.PreKey.
-func (s *sender) StorePreKey(context.Context, uint32, *record.PreKey) error { return nil }
-
-// ContainsPreKey implements store.PreKey.
-func (s *sender) ContainsPreKey(context.Context, uint32) (bool, error) { return false, nil }
-
-// RemovePreKey implements store.PreKey.
-func (s *sender) RemovePreKey(context.Context, uint32) error { return nil }
-
-// LoadSignedPreKey implements store.SignedPreKey.
-func (s *sender) LoadSignedPreKey(context.Context, uint32) (*record.SignedPreKey, error) {
-	return nil, nil
-}
-
-// LoadSignedPreKeys implements store.SignedPreKey.
-func (s *sender) LoadSignedPreKeys(context.Context) ([]*record.SignedPreKey, error) { return nil, nil }
-
-// StoreSignedPreKey implements store.SignedPreKey.
-func (s *sender) StoreSignedPreKey(context.Context, uint32, *record.SignedPreKey) error { return nil }
-
-// ContainsSignedPreKey implements store.SignedPreKey.
-func (s *sender) ContainsSignedPreKey(context.Context, uint32) (bool, error) { return false, nil }
-
-// RemoveSignedPreKey implements store.SignedPreKey.
-func (s *sender) RemoveSignedPreKey(context.Context, uint32) error { return nil }
 
 // GetIdentityKeyPair implements store.IdentityKey.
 func (s *sender) GetIdentityKeyPair() *identity.KeyPair { return s.keys }
@@ -129,7 +105,14 @@ func (s *sender) IsTrustedIdentity(context.Context, *protocol.SignalAddress, *id
 func (s *sender) markAcked(addr *protocol.SignalAddress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rec, ok := s.sessions[addr.String()]; ok {
-		rec.SessionState().ClearUnackPreKeyMessage()
+	raw, ok := s.sessions[addr.String()]
+	if !ok {
+		return
 	}
+	rec, err := record.NewSessionFromBytes(raw, signalSerializer.Session, signalSerializer.State)
+	if err != nil {
+		return
+	}
+	rec.SessionState().ClearUnackPreKeyMessage()
+	s.sessions[addr.String()] = rec.Serialize()
 }

@@ -26,6 +26,9 @@ type counters struct {
 	pairings    atomic.Int64
 	replaced    atomic.Int64
 	messages    atomic.Int64
+	received    atomic.Int64 // messages phones received from companions (inbound.go)
+	refused     atomic.Int64 // message stanzas nacked
+	relayed     atomic.Int64 // copies relayed to linked devices
 }
 
 // Stats returns a snapshot of the counters.
