@@ -23,7 +23,7 @@ const (
 // prekey made at creation and one-time prekeys made on demand, one per
 // bundle fetched (encryptiq.go). Guarded by sender.mu.
 type phonePrekeys struct {
-	signed *record.SignedPreKey
+	signed  *record.SignedPreKey
 	oneTime map[uint32]*record.PreKey
 	order   []uint32 // ids in creation order, for the bound
 	nextID  uint32
