@@ -44,6 +44,8 @@ type enc struct {
 // <ack class="message"> (with error=code when refused) and, once the
 // recipient's phone holds the message, a delivery receipt.
 func (s *Server) onMessage(c *conn, node *waBinary.Node) {
+	start := time.Now()
+	defer func() { s.stats.inboundNs.Add(int64(time.Since(start))) }()
 	id, _ := node.Attrs["id"].(string)
 	to, toOK := node.Attrs["to"].(types.JID)
 	sender := c.device()
@@ -211,6 +213,7 @@ func decryptFrom(store *sender, addr *protocol.SignalAddress, e enc) ([]byte, er
 		}
 	}
 	if err != nil {
+		store.restoreSession(addr)
 		return nil, err
 	}
 	if e.version == 3 {
@@ -298,6 +301,9 @@ type InboundStats struct {
 	Refused int64
 	// Relayed is the copies forwarded to connected linked devices.
 	Relayed int64
+	// Busy is the time spent handling message stanzas (parse, decrypt,
+	// store, ack, receipt), summed over connections.
+	Busy time.Duration
 }
 
 // InboundStats returns the inbound message counters.
@@ -306,5 +312,6 @@ func (s *Server) InboundStats() InboundStats {
 		Received: s.stats.received.Load(),
 		Refused:  s.stats.refused.Load(),
 		Relayed:  s.stats.relayed.Load(),
+		Busy:     time.Duration(s.stats.inboundNs.Load()),
 	}
 }

@@ -187,7 +187,8 @@ func sendRaw(t *testing.T, cli *whatsmeow.Client, node waBinary.Node) *waBinary.
 
 func TestMalformedMessagesNacked(t *testing.T) {
 	e := newEnv(t)
-	cli, rec, _ := e.pairQR(e.phone())
+	me := e.phone()
+	cli, rec, _ := e.pairQR(me)
 	bob := e.phone()
 	bobJID := e.registerPhone(bob)
 	dev0 := bobJID
@@ -234,6 +235,37 @@ func TestMalformedMessagesNacked(t *testing.T) {
 	}
 	waitMatch(t, rec, func(r *events.Receipt) bool { return r.Type == types.ReceiptTypeDelivered })
 	if msgs := inbox(t, e.sim, bob, ""); len(msgs) != 1 || msgs[0]["text"] != "still fine" {
+		t.Fatalf("inbox %v", msgs)
+	}
+
+	// A well-formed copy on the live session whose MAC is wrong is refused
+	// and leaves the session as it was: the genuine copy still decrypts.
+	// Bob answers first, so the companion's next copy is a plain msg (whose
+	// last 8 bytes are the MAC) on the session it now keys by Bob's LID.
+	if _, err := e.sim.SendText(ctx, me, bob, "reply"); err != nil {
+		t.Fatalf("bob replies: %v", err)
+	}
+	bobLID := waitEvent[*events.Message](t, rec).Info.SenderAlt
+	plain, _ := proto.Marshal(textMessage("genuine"))
+	encNode, _, err := cli.DangerousInternals().EncryptMessageForDevice(ctx, plain, bobLID, nil, nil, nil)
+	if err != nil || encNode.Attrs["type"] != "msg" {
+		t.Fatalf("encrypt: %v %v", encNode, err)
+	}
+	genuine := encNode.Content.([]byte)
+	for i, payload := range [][]byte{append(append([]byte(nil), genuine[:len(genuine)-1]...), genuine[len(genuine)-1]^0xff), genuine} {
+		raw := *encNode
+		raw.Content = payload
+		ack := sendRaw(t, cli, waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{"id": cli.GenerateMessageID(), "to": bobJID, "type": "text"},
+			Content: []waBinary.Node{{Tag: "participants", Content: []waBinary.Node{{
+				Tag: "to", Attrs: waBinary.Attrs{"jid": dev0}, Content: []waBinary.Node{raw}}}}}})
+		if want := []any{"495", nil}[i]; ack.Attrs["error"] != want {
+			t.Fatalf("copy %d answered %s, want error=%v", i, ack.XMLString(), want)
+		}
+	}
+	if _, err := cli.SendMessage(ctx, bobJID, textMessage("after tamper")); err != nil {
+		t.Fatalf("send after a tampered copy: %v", err)
+	}
+	if msgs := inbox(t, e.sim, bob, ""); len(msgs) != 3 || msgs[1]["text"] != "genuine" || msgs[2]["text"] != "after tamper" {
 		t.Fatalf("inbox %v", msgs)
 	}
 }

@@ -18,15 +18,23 @@ var signalSerializer = serialize.NewProtoBufSerializer()
 // sender is the in-memory Signal store of a simulated phone's primary
 // device (device 0): its identity is the account identity key, and it holds
 // one session per peer device, used both to send (SendText) and to receive
-// (the companion's <message> stanzas, inbound.go). Sessions are kept
-// serialized, like whatsmeow's sqlstore, so a failed decryption never leaves
-// a half-advanced ratchet behind. Every identity is trusted.
+// (the companion's <message> stanzas, inbound.go). Every identity is trusted.
 type sender struct {
 	mu       sync.Mutex // serializes session use; held across one encryption or decryption
 	keys     *identity.KeyPair
 	regID    uint32
-	sessions map[string][]byte
+	sessions map[string]*storedSession
 	prekeys  phonePrekeys
+}
+
+// storedSession is a session record in use plus its serialization as of the
+// last successful store: libsignal advances a record in place before it
+// checks a message's MAC, so a failed decryption restores the record from
+// raw (whatsmeow's sqlstore gets the same effect by deserializing on every
+// load, which costs a JSON decode per message).
+type storedSession struct {
+	live *record.Session
+	raw  []byte
 }
 
 var (
@@ -44,17 +52,32 @@ func newSender(a *account) *sender {
 	return &sender{
 		keys:     keys,
 		regID:    a.regID,
-		sessions: make(map[string][]byte),
+		sessions: make(map[string]*storedSession),
 		prekeys:  newPhonePrekeys(keys),
 	}
 }
 
 // LoadSession implements store.Session; a missing session is a fresh record.
 func (s *sender) LoadSession(_ context.Context, addr *protocol.SignalAddress) (*record.Session, error) {
-	if raw, ok := s.sessions[addr.String()]; ok {
-		return record.NewSessionFromBytes(raw, signalSerializer.Session, signalSerializer.State)
+	if st, ok := s.sessions[addr.String()]; ok {
+		return st.live, nil
 	}
 	return record.NewSession(signalSerializer.Session, signalSerializer.State), nil
+}
+
+// restoreSession undoes what a failed decryption did to addr's record.
+// The caller holds s.mu.
+func (s *sender) restoreSession(addr *protocol.SignalAddress) {
+	st, ok := s.sessions[addr.String()]
+	if !ok {
+		return
+	}
+	rec, err := record.NewSessionFromBytes(st.raw, signalSerializer.Session, signalSerializer.State)
+	if err != nil {
+		delete(s.sessions, addr.String()) // cannot happen: raw came from Serialize
+		return
+	}
+	st.live = rec
 }
 
 // GetSubDeviceSessions implements store.Session.
@@ -62,7 +85,7 @@ func (s *sender) GetSubDeviceSessions(context.Context, string) ([]uint32, error)
 
 // StoreSession implements store.Session.
 func (s *sender) StoreSession(_ context.Context, addr *protocol.SignalAddress, rec *record.Session) error {
-	s.sessions[addr.String()] = rec.Serialize()
+	s.sessions[addr.String()] = &storedSession{live: rec, raw: rec.Serialize()}
 	return nil
 }
 
@@ -105,14 +128,8 @@ func (s *sender) IsTrustedIdentity(context.Context, *protocol.SignalAddress, *id
 func (s *sender) markAcked(addr *protocol.SignalAddress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	raw, ok := s.sessions[addr.String()]
-	if !ok {
-		return
+	if st, ok := s.sessions[addr.String()]; ok {
+		st.live.SessionState().ClearUnackPreKeyMessage()
+		st.raw = st.live.Serialize()
 	}
-	rec, err := record.NewSessionFromBytes(raw, signalSerializer.Session, signalSerializer.State)
-	if err != nil {
-		return
-	}
-	rec.SessionState().ClearUnackPreKeyMessage()
-	s.sessions[addr.String()] = rec.Serialize()
 }
