@@ -1,13 +1,9 @@
 package wasim
 
 import (
-	"context"
-	"errors"
 	"strconv"
 	"time"
 
-	"go.mau.fi/libsignal/protocol"
-	"go.mau.fi/libsignal/session"
 	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
@@ -193,54 +189,6 @@ func (s *Server) receive(from *device, dest *account, chat types.JID, id string,
 	return 0
 }
 
-// decryptFrom decrypts a pkmsg or msg from addr with the phone's store and
-// strips the v2 padding.
-func decryptFrom(store *sender, addr *protocol.SignalAddress, e enc) ([]byte, error) {
-	store.mu.Lock()
-	defer store.mu.Unlock()
-	cipher := session.NewCipher(session.NewBuilder(store, store, store, store, addr, signalSerializer), addr)
-	var plain []byte
-	var err error
-	if e.typ == "pkmsg" {
-		var m *protocol.PreKeySignalMessage
-		if m, err = protocol.NewPreKeySignalMessageFromBytes(e.payload, signalSerializer.PreKeySignalMessage, signalSerializer.SignalMessage); err == nil {
-			plain, err = cipher.DecryptMessage(bgCtx, m)
-		}
-	} else {
-		var m *protocol.SignalMessage
-		if m, err = protocol.NewSignalMessageFromBytes(e.payload, signalSerializer.SignalMessage); err == nil {
-			plain, err = cipher.Decrypt(bgCtx, m)
-		}
-	}
-	if err != nil {
-		store.restoreSession(addr)
-		return nil, err
-	}
-	if e.version == 3 {
-		return plain, nil
-	}
-	return unpad(plain)
-}
-
-var errBadPadding = errors.New("wasim: bad message padding")
-
-// unpad removes the 1-15 bytes of v2 padding that whatsmeow adds.
-func unpad(b []byte) ([]byte, error) {
-	if len(b) == 0 {
-		return nil, errBadPadding
-	}
-	n := int(b[len(b)-1])
-	if n == 0 || n > 15 || n > len(b) {
-		return nil, errBadPadding
-	}
-	for _, x := range b[len(b)-n:] {
-		if int(x) != n {
-			return nil, errBadPadding
-		}
-	}
-	return b[:len(b)-n], nil
-}
-
 // messageText is the text of a plain or extended text message.
 func messageText(m *waE2E.Message) string {
 	if t := m.GetConversation(); t != "" {
@@ -264,54 +212,4 @@ func (s *Server) phoneOf(raw string) string {
 		return ""
 	}
 	return "+" + jid.User
-}
-
-// ack answers a message stanza; nack adds the error code.
-func (s *Server) ack(c *conn, id string, chat types.JID) {
-	c.sendQuiet(ackNode(id, chat, 0))
-}
-
-func (s *Server) nack(c *conn, id string, chat types.JID, code int) {
-	s.stats.refused.Add(1)
-	c.sendQuiet(ackNode(id, chat, code))
-}
-
-func ackNode(id string, chat types.JID, code int) waBinary.Node {
-	attrs := waBinary.Attrs{"class": "message", "t": strconv.FormatInt(time.Now().Unix(), 10)}
-	if id != "" {
-		attrs["id"] = id
-	}
-	if !chat.IsEmpty() {
-		attrs["from"] = chat
-	}
-	if code != 0 {
-		attrs["error"] = strconv.Itoa(code)
-	}
-	return waBinary.Node{Tag: "ack", Attrs: attrs}
-}
-
-// bgCtx is the context of Signal store calls; the in-memory store ignores it.
-var bgCtx = context.Background()
-
-// InboundStats counts what companions sent through the simulator.
-type InboundStats struct {
-	// Received is the messages phones decrypted and kept (duplicates excluded).
-	Received int64
-	// Refused is the message stanzas answered with an error ack.
-	Refused int64
-	// Relayed is the copies forwarded to connected linked devices.
-	Relayed int64
-	// Busy is the time spent handling message stanzas (parse, decrypt,
-	// store, ack, receipt), summed over connections.
-	Busy time.Duration
-}
-
-// InboundStats returns the inbound message counters.
-func (s *Server) InboundStats() InboundStats {
-	return InboundStats{
-		Received: s.stats.received.Load(),
-		Refused:  s.stats.refused.Load(),
-		Relayed:  s.stats.relayed.Load(),
-		Busy:     time.Duration(s.stats.inboundNs.Load()),
-	}
 }
