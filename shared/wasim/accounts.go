@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
 )
@@ -34,6 +35,8 @@ type account struct {
 	devices    map[uint16]*device
 	sender     *sender   // Signal sender state, created on first SendText
 	app        *appState // app state shared with companions, created on first use
+	sender     *sender // Signal store of the primary device, created on first use
+	inbox      *inbox  // what the primary device received (inbound.go)
 }
 
 // prekeyRec is one uploaded prekey (signature only for the signed prekey).
@@ -61,6 +64,7 @@ type device struct {
 	conn        *conn             // logged-in connection
 	unacked     map[string]string // pkmsg id → sender phone, until a receipt arrives
 	keyShared   bool              // the app-state sync key was sent to this device
+	queued      []waBinary.Node   // receipts for the device while it is offline (phones.go)
 }
 
 // normalizePhone accepts "+15551234567" or "15551234567" and returns digits.

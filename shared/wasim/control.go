@@ -78,6 +78,7 @@ func (s *Server) controlHandler() http.Handler {
 	mux.HandleFunc("POST /devices/{jid}/fail", s.handleFail)
 	mux.HandleFunc("POST /messages", s.handleMessage)
 	mux.HandleFunc("POST /faults", s.handleFaults)
+	s.phoneRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path}})
 	})

@@ -29,6 +29,7 @@ var errorStatuses = []struct {
 	{ErrNoPendingQR, http.StatusNotFound, "no_pending_qr"},
 	{ErrNoPendingCode, http.StatusNotFound, "no_pending_code"},
 	{ErrUnknownDevice, http.StatusNotFound, "unknown_device"},
+	{ErrUnknownPhone, http.StatusNotFound, "unknown_phone"},
 	{ErrDeviceOffline, http.StatusNotFound, "device_offline"},
 	{ErrUnknownPhone, http.StatusNotFound, "unknown_phone"},
 	{ErrNoLiveDevice, http.StatusNotFound, "no_live_device"},

@@ -3,7 +3,9 @@
 // It speaks the real wire protocol — websocket framing, the Noise XX handshake
 // with a certificate chain, WhatsApp binary XML nodes — so that an unmodified
 // whatsmeow client can pair (QR or phone code), log in, keep alive, receive
-// Signal-encrypted messages and react to server-initiated disconnects.
+// Signal-encrypted messages, send messages to simulated phones (usync,
+// prekey bundles, decryption, delivery and read receipts) and react to
+// server-initiated disconnects.
 //
 // The protocol follows /work/shared/specs/wa-simulator.md. A Server exposes two
 // listeners: the websocket endpoint (GET /ws/chat) that clients dial through

@@ -24,7 +24,7 @@ var (
 	ErrPairRejected = errors.New("wasim: pairing rejected")
 	// ErrTooManyDevices means a phone ran out of device indexes (1..255).
 	ErrTooManyDevices = errors.New("wasim: too many devices for phone")
-	// ErrUnknownPhone means no account exists for the phone number.
+	// ErrUnknownPhone means no WhatsApp account is registered for the number.
 	ErrUnknownPhone = errors.New("wasim: unknown phone")
 	// ErrNotRunning means the Server is not started or already stopped.
 	ErrNotRunning = errors.New("wasim: not running")

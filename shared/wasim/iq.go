@@ -32,6 +32,10 @@ func (s *Server) handleIQ(c *conn, node *waBinary.Node) {
 		c.reply(iqResult(id))
 	case xmlns == "encrypt" && typ == "get" && first == "count":
 		s.onPrekeyCount(c, id)
+	case xmlns == "encrypt" && typ == "get" && first == "key":
+		s.onPrekeyFetch(c, id, children[0])
+	case xmlns == "usync" && typ == "get" && first == "usync":
+		s.onUsync(c, id, children[0])
 	case xmlns == "encrypt" && typ == "set" && hasChild(children, "list"):
 		s.onPrekeyUpload(c, id, children)
 	case xmlns == "passive" && typ == "set":

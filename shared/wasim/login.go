@@ -60,5 +60,9 @@ func (s *Server) login(c *conn, username uint64, index uint32) error {
 		s.stats.replaced.Add(1)
 		old.sendThenClose(streamError("", "replaced"), s.cfg.CloseDelay)
 	}
-	return c.sendNode(successNode(lid))
+	if err := c.sendNode(successNode(lid)); err != nil {
+		return err
+	}
+	s.flushQueued(c) // receipts that waited while the device was offline
+	return nil
 }

@@ -110,6 +110,8 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 		s.handleIQ(c, node)
 	case "receipt":
 		s.onReceipt(c, node)
+	case "message":
+		s.onMessage(c, node)
 	default:
 		// ack, presence, chatstate and the like need no answer.
 	}

@@ -15,15 +15,26 @@ import (
 // signalSerializer is the serializer whatsmeow uses for its Signal records.
 var signalSerializer = serialize.NewProtoBufSerializer()
 
-// sender is the in-memory Signal store of a simulated phone that sends
-// messages: its identity is the account identity key, and it holds one
-// session per recipient device. It only ever encrypts, so prekey stores are
-// empty and every identity is trusted.
+// sender is the in-memory Signal store of a simulated phone's primary
+// device (device 0): its identity is the account identity key, and it holds
+// one session per peer device, used both to send (SendText) and to receive
+// (the companion's <message> stanzas, inbound.go). Every identity is trusted.
 type sender struct {
-	mu       sync.Mutex // serializes session use; held across one encryption
+	mu       sync.Mutex // serializes session use; held across one encryption or decryption
 	keys     *identity.KeyPair
 	regID    uint32
-	sessions map[string]*record.Session
+	sessions map[string]*storedSession
+	prekeys  phonePrekeys
+}
+
+// storedSession is a session record in use plus its serialization as of the
+// last successful store: libsignal advances a record in place before it
+// checks a message's MAC, so a failed decryption restores the record from
+// raw (whatsmeow's sqlstore gets the same effect by deserializing on every
+// load, which costs a JSON decode per message).
+type storedSession struct {
+	live *record.Session
+	raw  []byte
 }
 
 var (
@@ -34,22 +45,39 @@ var (
 )
 
 func newSender(a *account) *sender {
+	keys := identity.NewKeyPair(
+		identity.NewKey(ecc.NewDjbECPublicKey(*a.identity.Pub)),
+		ecc.NewDjbECPrivateKey(*a.identity.Priv),
+	)
 	return &sender{
-		keys: identity.NewKeyPair(
-			identity.NewKey(ecc.NewDjbECPublicKey(*a.identity.Pub)),
-			ecc.NewDjbECPrivateKey(*a.identity.Priv),
-		),
+		keys:     keys,
 		regID:    a.regID,
-		sessions: make(map[string]*record.Session),
+		sessions: make(map[string]*storedSession),
+		prekeys:  newPhonePrekeys(keys),
 	}
 }
 
 // LoadSession implements store.Session; a missing session is a fresh record.
 func (s *sender) LoadSession(_ context.Context, addr *protocol.SignalAddress) (*record.Session, error) {
-	if rec, ok := s.sessions[addr.String()]; ok {
-		return rec, nil
+	if st, ok := s.sessions[addr.String()]; ok {
+		return st.live, nil
 	}
 	return record.NewSession(signalSerializer.Session, signalSerializer.State), nil
+}
+
+// restoreSession undoes what a failed decryption did to addr's record.
+// The caller holds s.mu.
+func (s *sender) restoreSession(addr *protocol.SignalAddress) {
+	st, ok := s.sessions[addr.String()]
+	if !ok {
+		return
+	}
+	rec, err := record.NewSessionFromBytes(st.raw, signalSerializer.Session, signalSerializer.State)
+	if err != nil {
+		delete(s.sessions, addr.String()) // cannot happen: raw came from Serialize
+		return
+	}
+	st.live = rec
 }
 
 // GetSubDeviceSessions implements store.Session.
@@ -57,7 +85,7 @@ func (s *sender) GetSubDeviceSessions(context.Context, string) ([]uint32, error)
 
 // StoreSession implements store.Session.
 func (s *sender) StoreSession(_ context.Context, addr *protocol.SignalAddress, rec *record.Session) error {
-	s.sessions[addr.String()] = rec
+	s.sessions[addr.String()] = &storedSession{live: rec, raw: rec.Serialize()}
 	return nil
 }
 
@@ -78,35 +106,6 @@ func (s *sender) DeleteAllSessions(context.Context) error {
 	clear(s.sessions)
 	return nil
 }
-
-// LoadPreKey implements store.PreKey; a sender has no prekeys.
-func (s *sender) LoadPreKey(context.Context, uint32) (*record.PreKey, error) { return nil, nil }
-
-// StorePreKey implements store.PreKey.
-func (s *sender) StorePreKey(context.Context, uint32, *record.PreKey) error { return nil }
-
-// ContainsPreKey implements store.PreKey.
-func (s *sender) ContainsPreKey(context.Context, uint32) (bool, error) { return false, nil }
-
-// RemovePreKey implements store.PreKey.
-func (s *sender) RemovePreKey(context.Context, uint32) error { return nil }
-
-// LoadSignedPreKey implements store.SignedPreKey.
-func (s *sender) LoadSignedPreKey(context.Context, uint32) (*record.SignedPreKey, error) {
-	return nil, nil
-}
-
-// LoadSignedPreKeys implements store.SignedPreKey.
-func (s *sender) LoadSignedPreKeys(context.Context) ([]*record.SignedPreKey, error) { return nil, nil }
-
-// StoreSignedPreKey implements store.SignedPreKey.
-func (s *sender) StoreSignedPreKey(context.Context, uint32, *record.SignedPreKey) error { return nil }
-
-// ContainsSignedPreKey implements store.SignedPreKey.
-func (s *sender) ContainsSignedPreKey(context.Context, uint32) (bool, error) { return false, nil }
-
-// RemoveSignedPreKey implements store.SignedPreKey.
-func (s *sender) RemoveSignedPreKey(context.Context, uint32) error { return nil }
 
 // GetIdentityKeyPair implements store.IdentityKey.
 func (s *sender) GetIdentityKeyPair() *identity.KeyPair { return s.keys }
@@ -129,7 +128,8 @@ func (s *sender) IsTrustedIdentity(context.Context, *protocol.SignalAddress, *id
 func (s *sender) markAcked(addr *protocol.SignalAddress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rec, ok := s.sessions[addr.String()]; ok {
-		rec.SessionState().ClearUnackPreKeyMessage()
+	if st, ok := s.sessions[addr.String()]; ok {
+		st.live.SessionState().ClearUnackPreKeyMessage()
+		st.raw = st.live.Serialize()
 	}
 }

@@ -32,6 +32,10 @@ type counters struct {
 	messages    atomic.Int64
 	keyShares   atomic.Int64
 	appSyncs    atomic.Int64
+	received    atomic.Int64 // messages phones received from companions (inbound.go)
+	refused     atomic.Int64 // message stanzas nacked
+	relayed     atomic.Int64 // copies relayed to linked devices
+	inboundNs   atomic.Int64 // time spent handling message stanzas
 }
 
 // Stats returns a snapshot of the counters.
