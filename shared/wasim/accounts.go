@@ -33,10 +33,9 @@ type account struct {
 	regID      uint32
 	nextDevice int
 	devices    map[uint16]*device
-	sender     *sender   // Signal sender state, created on first SendText
 	app        *appState // app state shared with companions, created on first use
-	sender     *sender // Signal store of the primary device, created on first use
-	inbox      *inbox  // what the primary device received (inbound.go)
+	sender     *sender   // Signal store of the primary device, created on first use
+	inbox      *inbox    // what the primary device received (inbound.go)
 }
 
 // prekeyRec is one uploaded prekey (signature only for the signed prekey).
