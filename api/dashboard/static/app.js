@@ -223,6 +223,7 @@ function renderDetail() {
     const data = ev.data ? { ...ev.data } : {};
     delete data.code; // QR payloads and pair codes are not for the log
     delete data.codes;
+    delete data.qr_codes;
     li.textContent = new Date(ev.time).toLocaleTimeString() + "  " + ev.type + "  " + JSON.stringify(data);
     ol.appendChild(li);
   }
@@ -242,12 +243,20 @@ function setQR(blob, note) {
 async function loadQR() {
   const id = state.selected;
   if (!id) return;
-  const resp = await fetch(sessionPath(id) + "/qr?format=png", { headers: { Authorization: "Bearer " + key() } });
+  const headers = { Authorization: "Bearer " + key() };
+  const [meta, png] = await Promise.all([
+    fetch(sessionPath(id) + "/qr", { headers }),
+    fetch(sessionPath(id) + "/qr?format=png", { headers }),
+  ]);
   if (state.selected !== id) return;
-  if (resp.ok) {
-    setQR(await resp.blob(), "Scan it in WhatsApp → Linked devices. It refreshes by itself.");
+  if (meta.ok && png.ok) {
+    const codes = (await meta.json()).qr_codes || [];
+    // The code the image shows, for tools that play the phone (tests, the simulator).
+    $("#qr").dataset.code = codes[0] || "";
+    setQR(await png.blob(), "Scan it in WhatsApp → Linked devices. It refreshes by itself.");
   } else {
     const s = state.sessions.get(id);
+    delete $("#qr").dataset.code;
     setQR(null, "No QR code" + (s ? " while the session is " + s.status : "") + ".");
   }
 }
@@ -322,5 +331,9 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => act(b.dataset.action)));
   // A QR code expires: fetch a fresh one now and then while it is shown.
   setInterval(() => { if (state.selected && !$("#qr").hidden) loadQR(); }, 10000);
+  // A link with #key=… opened on an already loaded page signs in too.
+  window.addEventListener("hashchange", () => {
+    if (/key=/.test(location.hash)) { takeKeyFromFragment(); signIn(key()); }
+  });
   if (key()) signIn(key());
 });
