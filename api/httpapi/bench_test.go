@@ -100,45 +100,53 @@ func BenchmarkGetSession(b *testing.B) {
 
 	for _, conc := range []int{runtime.GOMAXPROCS(0), 2 * runtime.GOMAXPROCS(0), 4 * runtime.GOMAXPROCS(0), 16} {
 		b.Run(fmt.Sprintf("clients=%d", conc), func(b *testing.B) {
-			const maxReqs, maxTime = 200_000, 10 * time.Second
-			tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr}
-			var issued atomic.Int64
-			per := make([]latencies, conc)
-			deadline := time.Now().Add(maxTime)
-			var wg sync.WaitGroup
-			start := time.Now()
-			for w := range conc {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					reqs := make([]*http.Request, 64)
-					for i := range reqs {
-						reqs[i], _ = http.NewRequest("GET", e.base+"/api/v1/sessions/"+ids[(w*64+i)%len(ids)], nil)
-						reqs[i].Header.Set("Authorization", "Bearer "+keyA)
-					}
-					for i := 0; issued.Add(1) <= maxReqs && time.Now().Before(deadline); i++ {
-						t := time.Now()
-						res, err := client.Do(reqs[i%len(reqs)])
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						_, _ = io.Copy(io.Discard, res.Body)
-						res.Body.Close()
-						if res.StatusCode != http.StatusOK {
-							b.Errorf("status %d", res.StatusCode)
-							return
-						}
-						per[w] = append(per[w], time.Since(t))
-					}
-				}()
-			}
-			wg.Wait()
-			report(b, per, time.Since(start))
+			per, elapsed := getLoad(b, e, ids, conc, 200_000, 10*time.Second)
+			report(b, per, elapsed)
 		})
 	}
+}
+
+// getLoad runs GET /api/v1/sessions/{id} over ids from conc keep-alive
+// clients until maxReqs requests or maxTime, and returns each client's
+// latencies and the elapsed time.
+func getLoad(b *testing.B, e *env, ids []string, conc, maxReqs int, maxTime time.Duration) ([]latencies, time.Duration) {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var issued atomic.Int64
+	per := make([]latencies, conc)
+	deadline := time.Now().Add(maxTime)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reqs := make([]*http.Request, 64)
+			for i := range reqs {
+				reqs[i], _ = http.NewRequest("GET", e.base+"/api/v1/sessions/"+ids[(w*64+i)%len(ids)], nil)
+				reqs[i].Header.Set("Authorization", "Bearer "+keyA)
+			}
+			for i := 0; issued.Add(1) <= int64(maxReqs) && time.Now().Before(deadline); i++ {
+				t := time.Now()
+				res, err := client.Do(reqs[i%len(reqs)])
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Errorf("status %d", res.StatusCode)
+					return
+				}
+				per[w] = append(per[w], time.Since(t))
+			}
+		}()
+	}
+	wg.Wait()
+	return per, time.Since(start)
 }
 
 // BenchmarkCommandRoundTrip measures POST …/restart until GET …/status shows

@@ -32,6 +32,12 @@ type Config struct {
 	BodyLimit int
 	// PairWait caps how long POST …/pair waits for the worker's code.
 	PairWait time.Duration
+	// EventHeartbeat is how often an idle GET /api/v1/events stream gets a
+	// comment line (default DefaultHeartbeat).
+	EventHeartbeat time.Duration
+	// EventBuffer is how many events a GET /api/v1/events reader may lag
+	// behind before it is dropped (default events.DefaultBuffer).
+	EventBuffer int
 }
 
 func (c *Config) defaults() {
@@ -43,6 +49,9 @@ func (c *Config) defaults() {
 	}
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.EventHeartbeat <= 0 {
+		c.EventHeartbeat = DefaultHeartbeat
 	}
 	if c.PairWait <= 0 {
 		c.PairWait = DefaultPairWait

@@ -9,6 +9,9 @@ import (
 // Fiber's 404/405, which the error handler turns into JSON.
 func (s *Server) routes() {
 	s.app.Get("/healthz", s.health)
+	s.dashboardRoutes()
+	// Not under /api/v1/sessions/, where "events" is a valid session id.
+	s.app.Get("/api/v1/events", s.authed(s.streamEvents))
 
 	v1 := s.app.Group("/api/v1/sessions")
 	v1.Post("/", s.authed(s.createSession))

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/api/events"
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/api/sessions"
 	"github.com/switchboard-gw/switchboard/shared/bus"
@@ -43,6 +44,7 @@ type Server struct {
 	mirror *mirror.Mirror
 	svc    *sessions.Service
 	auth   authenticator
+	hub    *events.Hub
 	app    *fiber.App
 
 	// ctx is the parent of every request's NATS work; Stop cancels it so
@@ -80,7 +82,11 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
+	hub, err := events.New(events.Config{NC: nc, Buffer: cfg.EventBuffer}, log)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, hub: hub, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
 	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.app = fiber.New(fiber.Config{
@@ -134,6 +140,7 @@ func (s *Server) Stop(ctx context.Context) error {
 
 func (s *Server) stop(ctx context.Context) error {
 	s.cancel()
+	s.hub.Close()
 	var errs []error
 	if s.served != nil {
 		if err := s.app.ShutdownWithContext(ctx); err != nil {

@@ -69,6 +69,20 @@ func Event(tenant, session, typ string) string {
 	return fmt.Sprintf("%s.%s.%s.%s", EventPrefix, tenant, session, typ)
 }
 
+// TenantEvents matches every event of one tenant's sessions.
+func TenantEvents(tenant string) string {
+	return fmt.Sprintf("%s.%s.>", EventPrefix, tenant)
+}
+
+// EventSession returns the tenant and session tokens of an event subject.
+func EventSession(subj string) (tenant, session string, ok bool) {
+	parts := strings.Split(subj, ".")
+	if len(parts) != 5 || parts[0]+"."+parts[1] != EventPrefix {
+		return "", "", false
+	}
+	return parts[2], parts[3], true
+}
+
 // SessionKey is the key of a session in SessionsBucket and PairingBucket.
 func SessionKey(tenant, session string) string {
 	return tenant + "." + session
