@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 )
 
 // Config is the whole configuration; each binary reads the part it needs.
@@ -36,6 +38,23 @@ type Config struct {
 	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
 	// /metrics there.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
+	// WebhookAllowPrivate and WebhookAllowCIDRs open the webhook SSRF guard
+	// (shared/netguard): every address, or the listed ranges. Read by the
+	// api (create-time URL check) and the worker (dial-time check).
+	WebhookAllowPrivate bool   `env:"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE"`
+	WebhookAllowCIDRs   string `env:"SWITCHBOARD_WEBHOOK_ALLOW_CIDRS"`
+	// DeadLetterRetention is how long undelivered webhook events are kept
+	// for replay.
+	DeadLetterRetention time.Duration `env:"SWITCHBOARD_DEAD_LETTER_RETENTION" envDefault:"168h"`
+}
+
+// WebhookPolicy is the SSRF policy for webhook targets.
+func (c Config) WebhookPolicy() (netguard.Policy, error) {
+	allow, err := netguard.ParseCIDRs(c.WebhookAllowCIDRs)
+	if err != nil {
+		return netguard.Policy{}, fmt.Errorf("config: SWITCHBOARD_WEBHOOK_ALLOW_CIDRS: %w", err)
+	}
+	return netguard.Policy{AllowPrivate: c.WebhookAllowPrivate, Allow: allow}, nil
 }
 
 // Load reads the environment.
@@ -64,6 +83,12 @@ func (c Config) Validate() error {
 	}
 	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
 		return errors.New("config: SWITCHBOARD_RECONNECT_RATE and SWITCHBOARD_RECONNECT_BURST must not be negative")
+	}
+	if _, err := c.WebhookPolicy(); err != nil {
+		return err
+	}
+	if c.DeadLetterRetention <= 0 {
+		return errors.New("config: SWITCHBOARD_DEAD_LETTER_RETENTION must be positive")
 	}
 	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
 		return err

@@ -26,6 +26,22 @@ const (
 	// WebhookConsumer is the durable pull consumer on EventStream shared by
 	// every worker's webhook dispatcher.
 	WebhookConsumer = "webhooks"
+	// WebhookPriorityGroup is the pinned priority group of WebhookConsumer:
+	// the server hands its events to one dispatcher at a time, so each
+	// session's events reach each endpoint in order across workers.
+	WebhookPriorityGroup = "webhooks"
+	// WebhookControlPrefix starts the request/reply subjects of the webhook
+	// role: wa.webhook.<tenant>.<session>.<op>, answered by any worker
+	// (queue group WebhookControlQueue).
+	WebhookControlPrefix = "wa.webhook"
+	// WebhookControlAll matches every webhook control request.
+	WebhookControlAll = WebhookControlPrefix + ".*.*.*"
+	// WebhookControlQueue is the queue group of the webhook control responders.
+	WebhookControlQueue = "webhooks"
+	// Webhook control operations (the last token of a control subject).
+	WebhookOpDeadLetters = "dead_letters"
+	WebhookOpReplay      = "replay"
+	WebhookOpTest        = "test"
 
 	// SessionsBucket holds one record per session, keyed <tenant>.<session>.
 	SessionsBucket = "wa_sessions"
@@ -81,6 +97,24 @@ func EventSession(subj string) (tenant, session string, ok bool) {
 		return "", "", false
 	}
 	return parts[2], parts[3], true
+}
+
+// WebhookControl is the request subject of op on one session's webhooks.
+func WebhookControl(tenant, session, op string) string {
+	return fmt.Sprintf("%s.%s.%s.%s", WebhookControlPrefix, tenant, session, op)
+}
+
+// ParseWebhookControl splits a control subject into tenant, session and op.
+func ParseWebhookControl(subj string) (tenant, session, op string, ok bool) {
+	rest, found := strings.CutPrefix(subj, WebhookControlPrefix+".")
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // SessionKey is the key of a session in SessionsBucket and PairingBucket.
