@@ -26,34 +26,34 @@ var ErrBlocked = errors.New("netguard: address not allowed")
 // forms inside IPv6 (mapped, compatible, NAT64, 6to4, Teredo) are unmapped
 // or refused as a whole.
 var blocked = mustPrefixes(
-	"0.0.0.0/8",          // "this network", unspecified
-	"10.0.0.0/8",         // private
-	"100.64.0.0/10",      // CGNAT
-	"127.0.0.0/8",        // loopback
-	"169.254.0.0/16",     // link-local, cloud metadata
-	"172.16.0.0/12",      // private
-	"192.0.0.0/24",       // IETF protocol assignments
-	"192.0.2.0/24",       // documentation
-	"192.88.99.0/24",     // 6to4 relay anycast
-	"192.168.0.0/16",     // private
-	"198.18.0.0/15",      // benchmarking
-	"198.51.100.0/24",    // documentation
-	"203.0.113.0/24",     // documentation
-	"224.0.0.0/4",        // multicast
-	"240.0.0.0/4",        // reserved, broadcast
-	"::/128",             // unspecified
-	"::1/128",            // loopback
-	"::/96",              // IPv4-compatible (deprecated)
-	"64:ff9b::/96",       // NAT64
-	"64:ff9b:1::/48",     // local NAT64
-	"100::/64",           // discard
-	"2001::/32",          // Teredo
-	"2001:db8::/32",      // documentation
-	"2002::/16",          // 6to4
-	"fc00::/7",           // unique local (fd00:ec2::254 is AWS metadata)
-	"fe80::/10",          // link-local
-	"fec0::/10",          // site-local (deprecated)
-	"ff00::/8",           // multicast
+	"0.0.0.0/8",       // "this network", unspecified
+	"10.0.0.0/8",      // private
+	"100.64.0.0/10",   // CGNAT
+	"127.0.0.0/8",     // loopback
+	"169.254.0.0/16",  // link-local, cloud metadata
+	"172.16.0.0/12",   // private
+	"192.0.0.0/24",    // IETF protocol assignments
+	"192.0.2.0/24",    // documentation
+	"192.88.99.0/24",  // 6to4 relay anycast
+	"192.168.0.0/16",  // private
+	"198.18.0.0/15",   // benchmarking
+	"198.51.100.0/24", // documentation
+	"203.0.113.0/24",  // documentation
+	"224.0.0.0/4",     // multicast
+	"240.0.0.0/4",     // reserved, broadcast
+	"::/128",          // unspecified
+	"::1/128",         // loopback
+	"::/96",           // IPv4-compatible (deprecated)
+	"64:ff9b::/96",    // NAT64
+	"64:ff9b:1::/48",  // local NAT64
+	"100::/64",        // discard
+	"2001::/32",       // Teredo
+	"2001:db8::/32",   // documentation
+	"2002::/16",       // 6to4
+	"fc00::/7",        // unique local (fd00:ec2::254 is AWS metadata)
+	"fe80::/10",       // link-local
+	"fec0::/10",       // site-local (deprecated)
+	"ff00::/8",        // multicast
 )
 
 func mustPrefixes(ss ...string) []netip.Prefix {
