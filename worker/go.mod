@@ -10,7 +10,7 @@ require (
 	golang.org/x/time v0.16.0
 )
 
-require github.com/sony/gobreaker/v2 v2.4.0 // indirect
+require github.com/sony/gobreaker/v2 v2.4.0
 
 require (
 	filippo.io/edwards25519 v1.1.0 // indirect

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/event"
 	"github.com/switchboard-gw/switchboard/shared/natsembed/natstest"
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
@@ -70,13 +71,17 @@ func newEnv(t *testing.T, dbURL string) *env {
 	return &env{t: t, ctx: ctx, js: js, b: b, ds: ds, db: ds.DB(), log: log, logs: logs, rcv: newReceiver(t)}
 }
 
-// testConfig retries fast: three attempts 50 ms and 100 ms apart.
+// testConfig retries fast: three attempts 50 ms and 100 ms apart. The
+// receivers are on loopback, so the SSRF guard is opened explicitly.
 func testConfig() webhook.Config {
 	return webhook.Config{
-		MaxAttempts: 3,
-		Backoff:     []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
-		Timeout:     2 * time.Second,
-		Concurrency: 4,
+		MaxAttempts:     3,
+		Backoff:         []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
+		Timeout:         2 * time.Second,
+		BreakerFailures: 20,
+		BreakerOpen:     200 * time.Millisecond,
+		AckWait:         3 * time.Second,
+		Guard:           netguard.Policy{AllowPrivate: true},
 	}
 }
 
