@@ -30,24 +30,34 @@ func (p Policy) CheckURL(raw string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
 		return fmt.Errorf("%w: not an absolute http or https url", ErrInvalidURL)
 	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if err := p.CheckHost(u.Hostname()); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidURL, err)
+	}
+	return nil
+}
+
+// CheckHost refuses, without any lookup, a host that is a refused address
+// in any spelling, a malformed numeric host, or a name for this machine or
+// a metadata service. Errors wrap ErrBlocked.
+func (p Policy) CheckHost(host string) error {
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
 	if host == "" {
-		return fmt.Errorf("%w: no host", ErrInvalidURL)
+		return fmt.Errorf("%w: no host", ErrBlocked)
 	}
 	if a, ok := literalAddr(host); ok {
 		if !p.Allowed(a) {
-			return fmt.Errorf("%w: %s is a private, loopback or reserved address", ErrInvalidURL, a.Unmap())
+			return fmt.Errorf("%w: %s is a private, loopback or reserved address", ErrBlocked, a.Unmap())
 		}
 		return nil
 	}
 	if looksNumeric(host) {
-		return fmt.Errorf("%w: malformed numeric host", ErrInvalidURL)
+		return fmt.Errorf("%w: malformed numeric host", ErrBlocked)
 	}
 	if p.AllowPrivate {
 		return nil
 	}
 	if slices.Contains(blockedNames, host) || strings.HasSuffix(host, ".localhost") {
-		return fmt.Errorf("%w: %s names this machine or a metadata service", ErrInvalidURL, host)
+		return fmt.Errorf("%w: %s names this machine or a metadata service", ErrBlocked, host)
 	}
 	return nil
 }

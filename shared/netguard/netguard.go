@@ -151,6 +151,15 @@ func (p Policy) Transport() *http.Transport {
 	tr.Proxy = nil
 	d := p.Dialer(10 * time.Second)
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// Literal and well-known hosts are refused before any DNS query;
+		// Control then checks every address a name resolves to.
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBlocked, err)
+		}
+		if err := p.CheckHost(host); err != nil {
+			return nil, err
+		}
 		return d.DialContext(ctx, network, addr)
 	}
 	return tr

@@ -139,7 +139,13 @@ func (e *env) publish(sess string, typ event.Type, occurrence string, data any) 
 // eventually polls cond until it holds or 10 s pass.
 func (e *env) eventually(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	e.eventuallyWithin(what, 10*time.Second, cond)
+}
+
+// eventuallyWithin polls cond until it holds or within passes.
+func (e *env) eventuallyWithin(what string, within time.Duration, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("timed out waiting for %s", what)
@@ -226,6 +232,7 @@ func asBytes(v any) []byte {
 
 // request is one delivery seen by the receiver.
 type request struct {
+	status int // the status the receiver answered
 	path   string
 	header http.Header
 	body   []byte
@@ -253,7 +260,6 @@ func newReceiver(t *testing.T) *receiver {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	r.got = append(r.got, request{path: req.URL.Path, header: req.Header.Clone(), body: body})
 	r.n[req.URL.Path]++
 	n, respond := r.n[req.URL.Path], r.respond
 	r.mu.Unlock()
@@ -261,6 +267,9 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if respond != nil {
 		status = respond(req.URL.Path, n)
 	}
+	r.mu.Lock()
+	r.got = append(r.got, request{status: status, path: req.URL.Path, header: req.Header.Clone(), body: body})
+	r.mu.Unlock()
 	w.WriteHeader(status)
 }
 
