@@ -37,7 +37,7 @@ const tenant = "t1"
 
 // env is one test's NATS, database, receiver and log capture.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	js   jetstream.JetStream
 	b    *bus.Buckets
@@ -48,7 +48,7 @@ type env struct {
 	rcv  *receiver
 }
 
-func newEnv(t *testing.T, dbURL string) *env {
+func newEnv(t testing.TB, dbURL string) *env {
 	t.Helper()
 	_, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
@@ -108,6 +108,12 @@ func (e *env) start(cfg webhook.Config) *webhook.Dispatcher {
 // putSession writes a session record with webhooks.
 func (e *env) putSession(id string, hooks ...session.Webhook) {
 	e.t.Helper()
+	e.putTenantSession(tenant, id, hooks...)
+}
+
+// putTenantSession writes a session record of another tenant.
+func (e *env) putTenantSession(tenant, id string, hooks ...session.Webhook) {
+	e.t.Helper()
 	rec := session.Record{Tenant: tenant, ID: id, Desired: session.DesiredRunning, Config: session.Config{Webhooks: hooks}}
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -120,6 +126,12 @@ func (e *env) putSession(id string, hooks ...session.Webhook) {
 
 // publish publishes one event as the worker does and returns its id.
 func (e *env) publish(sess string, typ event.Type, occurrence string, data any) string {
+	e.t.Helper()
+	return e.publishAs(tenant, sess, typ, occurrence, data)
+}
+
+// publishAs publishes one event of another tenant.
+func (e *env) publishAs(tenant, sess string, typ event.Type, occurrence string, data any) string {
 	e.t.Helper()
 	raw, err := json.Marshal(data)
 	if err != nil {
@@ -241,7 +253,7 @@ type request struct {
 // receiver is a webhook endpoint. respond chooses the status of the n-th
 // request (1-based) to a path; the default is 200.
 type receiver struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu      sync.Mutex
@@ -250,7 +262,7 @@ type receiver struct {
 	respond func(path string, n int) int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{t: t, n: make(map[string]int)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
