@@ -54,7 +54,30 @@ func orderReport(e *env, path string, ids []string) (outOfOrder, lost, dups int)
 // 3 s, standing in for the issue's 40 s): the head of the line is retried
 // before anything behind it, so every event arrives, in order, once.
 func TestOrderAcrossOutage(t *testing.T) {
-	e := newEnv(t, devstoretest.SQLiteURL(t))
+	r := runOutage(t)
+	if r.refused == 0 {
+		t.Fatal("the outage refused nothing: the test proved nothing")
+	}
+	if r.outOfOrder != 0 || r.lost != 0 || r.dups != 0 || r.otherOutOfOrder != 0 || r.deadLetters != 0 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// BenchmarkOutageOrder is TestOrderAcrossOutage as a bench table row.
+func BenchmarkOutageOrder(b *testing.B) {
+	r := runOutage(b)
+	b.ReportMetric(float64(r.outOfOrder), "out-of-order")
+	b.ReportMetric(float64(r.lost), "lost")
+	b.ReportMetric(float64(r.dups), "duplicates")
+	b.ReportMetric(0, "ns/op")
+}
+
+type outageResult struct {
+	refused, outOfOrder, lost, dups, otherOutOfOrder, deadLetters int
+}
+
+func runOutage(tb testing.TB) outageResult {
+	e := newEnv(tb, devstoretest.SQLiteURL(tb))
 	var down atomic.Bool
 	e.rcv.setRespond(func(string, int) int {
 		if down.Load() {
@@ -90,28 +113,18 @@ func TestOrderAcrossOutage(t *testing.T) {
 		return lost == 0 && lostOther == 0
 	})
 	e.settled()
-	ooo, lost, dups := orderReport(e, "/hook", ids)
-	failed := 0
+	var r outageResult
+	r.outOfOrder, r.lost, r.dups = orderReport(e, "/hook", ids)
+	r.otherOutOfOrder, _, _ = orderReport(e, "/other", others)
 	for _, q := range e.rcv.requests("/hook") {
 		if q.status != http.StatusOK {
-			failed++
+			r.refused++
 		}
 	}
-	t.Logf("outage test: %d events, %d refused attempts during the outage: out of order = %d, lost = %d, duplicates = %d",
-		n, failed, ooo, lost, dups)
-	fmt.Printf("webhook outage test: %d events, out of order = %d, lost = %d, duplicates = %d\n", n, ooo, lost, dups)
-	if failed == 0 {
-		t.Fatal("the outage refused nothing: the test proved nothing")
-	}
-	if ooo != 0 || lost != 0 || dups != 0 {
-		t.Fatalf("out of order = %d, lost = %d, duplicates = %d", ooo, lost, dups)
-	}
-	if ooo, _, _ := orderReport(e, "/other", others); ooo != 0 {
-		t.Fatalf("other session: out of order = %d", ooo)
-	}
-	if n := e.count(`SELECT COUNT(*) FROM switchboard_webhook_dead_letters`); n != 0 {
-		t.Errorf("%d dead letters", n)
-	}
+	r.deadLetters = e.count(`SELECT COUNT(*) FROM switchboard_webhook_dead_letters`)
+	fmt.Printf("webhook outage test: %d events, %d attempts refused during a 3 s outage: out of order = %d, lost = %d, duplicates = %d\n",
+		n, r.refused, r.outOfOrder, r.lost, r.dups)
+	return r
 }
 
 // With a healthy receiver, each session's events arrive in order even
