@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 )
@@ -14,6 +15,8 @@ const (
 	DefaultAddr      = ":3000"
 	DefaultBodyLimit = 1 << 20
 	DefaultPairWait  = 25 * time.Second
+	// DefaultWebhookWait outlasts the workers' 10 s delivery timeout.
+	DefaultWebhookWait = 15 * time.Second
 	// AdminTenant is the tenant the admin key acts as.
 	AdminTenant = "default"
 )
@@ -38,6 +41,11 @@ type Config struct {
 	// EventBuffer is how many events a GET /api/v1/events reader may lag
 	// behind before it is dropped (default events.DefaultBuffer).
 	EventBuffer int
+	// WebhookGuard is the SSRF policy for webhook URLs at create time.
+	WebhookGuard netguard.Policy
+	// WebhookWait bounds a webhook control request to the workers (a test
+	// ping waits for the receiver, up to the workers' 10 s timeout).
+	WebhookWait time.Duration
 }
 
 func (c *Config) defaults() {
@@ -55,6 +63,9 @@ func (c *Config) defaults() {
 	}
 	if c.PairWait <= 0 {
 		c.PairWait = DefaultPairWait
+	}
+	if c.WebhookWait <= 0 {
+		c.WebhookWait = DefaultWebhookWait
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-gw/switchboard/api/events"
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/api/sessions"
+	"github.com/switchboard-gw/switchboard/api/webhooks"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 )
 
@@ -43,6 +44,7 @@ type Server struct {
 	nc     *nats.Conn
 	mirror *mirror.Mirror
 	svc    *sessions.Service
+	hooks  *webhooks.Client
 	auth   authenticator
 	hub    *events.Hub
 	app    *fiber.App
@@ -78,7 +80,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait}, log)
+	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait, WebhookGuard: cfg.WebhookGuard}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -86,7 +88,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, hub: hub, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
+	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, hooks: webhooks.New(nc), hub: hub, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
 	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.app = fiber.New(fiber.Config{

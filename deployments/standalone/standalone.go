@@ -137,7 +137,11 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.wrk.Start(ctx); err != nil {
 		return err
 	}
-	g.hooks, err = webhook.New(webhook.Config{}, js, buckets.Sessions, g.ds, g.log)
+	guard, err := cfg.WebhookPolicy()
+	if err != nil {
+		return err
+	}
+	g.hooks, err = webhook.New(webhook.Config{Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
 	}
@@ -151,7 +155,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
-	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards}, g.nc, js, buckets, g.log)
+	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards, WebhookGuard: guard}, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err
 	}

@@ -55,11 +55,16 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
+	guard, err := cfg.WebhookPolicy()
+	if err != nil {
+		return err
+	}
 	srv, err := httpapi.New(httpapi.Config{
-		Addr:       cfg.HTTPAddr,
-		AdminKey:   cfg.AdminKey,
-		TenantKeys: tenantKeys,
-		Shards:     cfg.Shards,
+		Addr:         cfg.HTTPAddr,
+		AdminKey:     cfg.AdminKey,
+		TenantKeys:   tenantKeys,
+		Shards:       cfg.Shards,
+		WebhookGuard: guard,
 	}, conn.NC, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err

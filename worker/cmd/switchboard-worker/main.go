@@ -73,8 +73,14 @@ func run() error {
 		return err
 	}
 	// Webhook delivery is the worker's second role: one durable consumer on
-	// WA_EVT shared by every worker, so it scales with them.
-	hooks, err := webhook.New(webhook.Config{}, conn.JS, conn.Buckets.Sessions, ds, log)
+	// WA_EVT pinned to one worker at a time (per-session order), the others
+	// standing by; every worker answers the webhook control requests.
+	guard, err := cfg.WebhookPolicy()
+	if err != nil {
+		return err
+	}
+	hooks, err := webhook.New(webhook.Config{Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention},
+		conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
 	}
