@@ -20,12 +20,12 @@ const MaxListLimit = 1000
 // replay (sealed when a Sealer is configured: see Dispatcher.Replay), never
 // the secret.
 type DeadLetter struct {
-	ID        int64           `json:"id"`
-	Tenant    string          `json:"tenant"`
-	Session   string          `json:"session"`
-	EventID   string          `json:"event_id"`
-	EventType string          `json:"event_type"`
-	URL       string          `json:"url"`
+	ID        int64  `json:"id"`
+	Tenant    string `json:"tenant"`
+	Session   string `json:"session"`
+	EventID   string `json:"event_id"`
+	EventType string `json:"event_type"`
+	URL       string `json:"url"`
 	Body      []byte `json:"-"` // as stored: sealed when a Sealer is configured
 	// StatusCode is the last HTTP status, 0 when there was no response.
 	StatusCode int       `json:"status_code"`
@@ -46,7 +46,7 @@ const (
 		WHERE tenant=$1 AND session=$2 ORDER BY id LIMIT $3 OFFSET $4`
 	countDeadLettersQuery = `SELECT COUNT(*) FROM switchboard_webhook_dead_letters WHERE tenant=$1 AND session=$2`
 	deadLetterIDsQuery    = `SELECT id FROM switchboard_webhook_dead_letters WHERE tenant=$1 AND session=$2 ORDER BY id`
-	getDeadLetterQuery = `SELECT ` + deadLetterColumns + ` FROM switchboard_webhook_dead_letters
+	getDeadLetterQuery    = `SELECT ` + deadLetterColumns + ` FROM switchboard_webhook_dead_letters
 		WHERE tenant=$1 AND session=$2 AND id=$3`
 	deleteDeadLetterQuery = `DELETE FROM switchboard_webhook_dead_letters WHERE tenant=$1 AND session=$2 AND id=$3`
 	failedReplayQuery     = `
