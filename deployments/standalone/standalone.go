@@ -141,7 +141,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	g.hooks, err = webhook.New(webhook.Config{Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention}, js, buckets.Sessions, g.ds, g.log)
+	g.hooks, err = webhook.New(webhook.Config{
+		Leases: buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+	}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
 	}

@@ -26,10 +26,10 @@ const (
 	// WebhookConsumer is the durable pull consumer on EventStream shared by
 	// every worker's webhook dispatcher.
 	WebhookConsumer = "webhooks"
-	// WebhookPriorityGroup is the pinned priority group of WebhookConsumer:
-	// the server hands its events to one dispatcher at a time, so each
-	// session's events reach each endpoint in order across workers.
-	WebhookPriorityGroup = "webhooks"
+	// WebhookLeaseKey is the key in LeasesBucket of the lease held by the
+	// one active webhook dispatcher: only its holder pulls WebhookConsumer,
+	// so each session's events reach each endpoint in order across workers.
+	WebhookLeaseKey = "webhooks"
 	// WebhookControlPrefix starts the request/reply subjects of the webhook
 	// role: wa.webhook.<tenant>.<session>.<op>, answered by any worker
 	// (queue group WebhookControlQueue).

@@ -61,7 +61,7 @@ func BenchmarkSlowTenantFairness(b *testing.B) {
 		}
 		e.putTenantSession(fmt.Sprintf("tenant%d", i), "s1", session.Webhook{URL: u, Secret: "k"})
 	}
-	d, err := webhook.New(webhook.Config{Guard: netguard.Policy{AllowPrivate: true}}, e.js, e.b.Sessions, e.ds, e.log)
+	d, err := webhook.New(webhook.Config{Leases: e.b.Leases, Guard: netguard.Policy{AllowPrivate: true}}, e.js, e.b.Sessions, e.ds, e.log)
 	if err != nil {
 		b.Fatal(err)
 	}

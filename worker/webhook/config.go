@@ -1,11 +1,15 @@
 package webhook
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
@@ -29,8 +33,9 @@ const (
 	// before one probe is let through.
 	DefaultBreakerOpen = 30 * time.Second
 	// DefaultAckWait is the consumer's AckWait; held events are kept in
-	// progress every third of it.
-	DefaultAckWait = 30 * time.Second
+	// progress every third of it. A new lease holder waits this long when
+	// its predecessor may have died holding events.
+	DefaultAckWait = 15 * time.Second
 	// DefaultRetention keeps delivery outcomes as long as WA_EVT keeps the
 	// events they describe: past that no redelivery can consult them.
 	DefaultRetention = bus.EventMaxAge
@@ -53,8 +58,14 @@ var ErrInvalidConfig = errors.New("webhook: invalid config")
 // Config configures a Dispatcher.
 type Config struct {
 	// Consumer is the durable consumer name on WA_EVT; every worker uses the
-	// same one, pinned to one dispatcher at a time. Default subject.WebhookConsumer.
+	// same one, pulled by the lease holder only. Default subject.WebhookConsumer.
 	Consumer string
+	// Leases is the wa_shard_leases bucket, where the dispatcher lease
+	// (subject.WebhookLeaseKey) lives. Required.
+	Leases jetstream.KeyValue
+	// Holder identifies this dispatcher in the lease (the worker id).
+	// Default: host name, pid and a random suffix.
+	Holder string
 	// MaxAttempts is the number of attempts per event and target, the first
 	// included, before the event is dead-lettered.
 	MaxAttempts int
@@ -91,6 +102,10 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Consumer == "" {
 		c.Consumer = subject.WebhookConsumer
+	}
+	if c.Holder == "" {
+		host, _ := os.Hostname()
+		c.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = DefaultMaxAttempts
@@ -173,12 +188,6 @@ func (c Config) backoff(n int) time.Duration {
 	}
 	return c.Backoff[n-1]
 }
-
-// pinnedTTL is how long the server keeps the consumer pinned to a
-// dispatcher that stopped pulling. It outlasts AckWait, so by the time a
-// successor is pinned the events its predecessor held are due again and go
-// out first, in order.
-func (c Config) pinnedTTL() time.Duration { return c.AckWait + 5*time.Second }
 
 // progressEvery is how often held events are marked in progress.
 func (c Config) progressEvery() time.Duration { return c.AckWait / 3 }

@@ -1,7 +1,8 @@
 // Package webhook delivers session events to the webhooks configured on each
-// session: a second worker role on one durable pull consumer on WA_EVT,
-// pinned (priority group subject.WebhookPriorityGroup) to one dispatcher at
-// a time, so that each session's events reach each endpoint in order.
+// session: a second worker role on one durable pull consumer on WA_EVT.
+// Every worker runs a dispatcher, but only the holder of the KV lease
+// subject.WebhookLeaseKey pulls (the others answer control requests and
+// stand by), so that each session's events reach each endpoint in order.
 //
 // Delivery is at least once, in order per (session, webhook URL): a lane.
 // The pull loop hands each event, in stream order, to the lanes of its
@@ -39,7 +40,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/lease"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -49,8 +52,16 @@ var ErrStarted = errors.New("webhook: dispatcher already started")
 // nextErrPause slows the pull loop down when the iterator keeps failing.
 const nextErrPause = 250 * time.Millisecond
 
-// pullBatch is how many messages one pull request asks for.
-const pullBatch = 256
+// pullBatch is how many messages one fetch asks for, and fetchWait how long
+// a fetch waits for them. Fetches are bounded (no prefetching iterator), so
+// when the pull loop ends no pull request is left at the server and every
+// message it was handed has been routed: Stop can hand all of them back in
+// order.
+const (
+	pullBatch = 256
+	fetchWait = 500 * time.Millisecond
+	stopBound = 5 * time.Second
+)
 
 // Dispatcher consumes WA_EVT and delivers events to webhooks.
 type Dispatcher struct {
@@ -65,15 +76,17 @@ type Dispatcher struct {
 	lanes  *lanes
 	held   *heldSet
 
-	mu       sync.Mutex
-	started  bool
-	iter     jetstream.MessagesContext
-	sub      *nats.Subscription
-	cancel   context.CancelFunc // everything started by Start
+	mu      sync.Mutex
+	started bool
+	sub     *nats.Subscription
+	keeper  *lease.Keeper
+	cancel  context.CancelFunc // everything started by Start
+	loops   sync.WaitGroup     // watch, pruner, progress
+	replays sync.WaitGroup     // control requests and background replays
+
+	activeMu sync.Mutex
+	active   context.CancelFunc // non-nil while holding the lease
 	pulled   chan struct{}      // closed when the pull loop returns
-	loops    sync.WaitGroup     // watch, pruner, progress
-	replays  sync.WaitGroup     // background replays
-	lastPull time.Time          // last message received (pinned to us)
 }
 
 // New builds a dispatcher over the event stream js, the wa_sessions bucket
@@ -83,8 +96,8 @@ func New(cfg Config, js jetstream.JetStream, sessions jetstream.KeyValue, db *de
 		return nil, err
 	}
 	cfg.defaults()
-	if js == nil || sessions == nil || db == nil || log == nil {
-		return nil, fmt.Errorf("%w: jetstream, sessions bucket, store and logger are required", ErrInvalidConfig)
+	if js == nil || sessions == nil || db == nil || log == nil || cfg.Leases == nil {
+		return nil, fmt.Errorf("%w: jetstream, sessions and leases buckets, store and logger are required", ErrInvalidConfig)
 	}
 	d := &Dispatcher{
 		cfg: cfg, js: js, nc: js.Conn(), db: db.DB(), log: log.Named("webhook"),
@@ -96,8 +109,9 @@ func New(cfg Config, js jetstream.JetStream, sessions jetstream.KeyValue, db *de
 }
 
 // Start loads the session mirror, creates or updates the durable consumer,
-// starts pulling and answers control requests. ctx bounds the setup only;
-// the goroutines run until Stop.
+// answers control requests and starts competing for the dispatcher lease;
+// events are pulled only while the lease is held (see activate). ctx bounds
+// the setup only; the goroutines run until Stop.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -125,28 +139,28 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		// a dispatcher stopped or died holding the event.
 		MaxDeliver: -1,
 		// No shared limit: each endpoint's backlog is bounded instead.
-		MaxAckPending:  -1,
-		PriorityPolicy: jetstream.PriorityPolicyPinned,
-		PriorityGroups: []string{subject.WebhookPriorityGroup},
-		PinnedTTL:      d.cfg.pinnedTTL(),
+		MaxAckPending: -1,
 	})
 	if err != nil {
 		_ = w.Stop()
 		return fail(fmt.Errorf("webhook: consumer: %w", err))
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(pullBatch), jetstream.PullPriorityGroup(subject.WebhookPriorityGroup))
-	if err != nil {
-		_ = w.Stop()
-		return fail(fmt.Errorf("webhook: pull: %w", err))
-	}
 	sub, err := d.nc.QueueSubscribe(subject.WebhookControlAll, subject.WebhookControlQueue, d.control(runCtx))
 	if err != nil {
-		iter.Stop()
 		_ = w.Stop()
 		return fail(fmt.Errorf("webhook: control subscription: %w", err))
 	}
-	d.started, d.iter, d.sub, d.cancel = true, iter, sub, cancel
-	d.pulled = make(chan struct{})
+	keeper, err := lease.NewKeeper(lease.KeeperConfig{
+		KV: d.cfg.Leases, Key: subject.WebhookLeaseKey, Holder: d.cfg.Holder, TTL: bus.LeaseTTL,
+		OnAcquired: func(uint64) { d.activate(runCtx, cons) },
+		OnLost:     d.deactivate,
+	}, d.log)
+	if err != nil {
+		_ = sub.Unsubscribe()
+		_ = w.Stop()
+		return fail(fmt.Errorf("webhook: %w", err))
+	}
+	d.started, d.sub, d.cancel, d.keeper = true, sub, cancel, keeper
 	d.loops.Add(3)
 	go func() {
 		defer d.loops.Done()
@@ -157,14 +171,14 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	}()
 	go func() { defer d.loops.Done(); d.prune(runCtx) }()
 	go func() { defer d.loops.Done(); d.keepInProgress(runCtx) }()
-	go func() { defer close(d.pulled); d.pull(runCtx, iter) }()
-	d.log.Info("webhook dispatcher started", zap.String("consumer", d.cfg.Consumer))
+	keeper.Start(runCtx)
+	d.log.Info("webhook dispatcher started", zap.String("consumer", d.cfg.Consumer), zap.String("holder", d.cfg.Holder))
 	return nil
 }
 
-// Stop stops pulling and answering, cuts the deliveries in flight short and
-// hands every held event back (nak, in stream order) so the next pinned
-// dispatcher sends them first, then gives the pin up.
+// Stop gives the lease up (handing every held event back in order, see
+// deactivate), stops answering control requests and waits for every
+// goroutine. It returns within about fetchWait, or stopBound at worst.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -173,50 +187,79 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	}
 	d.started = false
 	_ = d.sub.Drain()
-	d.iter.Stop()
-	<-d.pulled
+	// Handing back takes at most about fetchWait: it is not cut short by a
+	// tighter ctx, since an event not handed back waits out AckWait.
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopBound)
+	err := d.keeper.Stop(kctx)
+	cancel()
 	d.cancel()
-	var err error
-	stopped := make(chan struct{})
-	go func() { d.lanes.wait(); d.replays.Wait(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-ctx.Done():
-		err = fmt.Errorf("webhook: stop: %w", ctx.Err())
-		<-stopped // the lanes' requests were cancelled: they end at once
-	}
-	d.held.nakAll(d.log)
-	if time.Since(d.lastPull) < d.cfg.pinnedTTL() {
-		// We were (very likely) the pinned dispatcher: let a successor
-		// take over now rather than after PinnedTTL.
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		if s, e := d.js.Stream(uctx, subject.EventStream); e == nil {
-			_ = s.UnpinConsumer(uctx, d.cfg.Consumer, subject.WebhookPriorityGroup)
-		}
-		cancel()
-	}
+	d.deactivate() // no-op unless the keeper's Stop timed out
+	d.replays.Wait()
 	d.loops.Wait()
 	d.mirror.reset() // no longer followed: Replay reads KV instead
 	return err
 }
 
-// pull hands each message, in stream order, to its lanes.
-func (d *Dispatcher) pull(ctx context.Context, iter jetstream.MessagesContext) {
-	for {
-		msg, err := iter.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			return
-		} else if err != nil {
+// activate runs on the keeper's goroutine when this dispatcher wins the
+// lease: it starts the pull loop. If a predecessor may have died holding
+// events (the consumer has unacked ones), the loop first waits AckWait so
+// that they are all due for redelivery, and so come first, in order.
+func (d *Dispatcher) activate(ctx context.Context, cons jetstream.Consumer) {
+	d.activeMu.Lock()
+	defer d.activeMu.Unlock()
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	d.active, d.pulled = cancel, done
+	go func() {
+		defer close(done)
+		if info, err := cons.Info(actx); err != nil || info.NumAckPending > 0 {
+			d.log.Info("webhook dispatcher waiting for a predecessor's events", zap.Duration("wait", d.cfg.AckWait))
+			if !sleep(actx, d.cfg.AckWait) {
+				return
+			}
+		}
+		d.log.Info("webhook dispatcher active")
+		d.pull(actx, cons)
+	}()
+}
+
+// deactivate runs when the lease is lost, fenced or given up: it stops the
+// pull loop and the lanes (cutting requests short) and hands every held
+// event back, oldest first. No other dispatcher pulls until the lease is
+// released or expires, so the server keeps them in that order.
+func (d *Dispatcher) deactivate() {
+	d.activeMu.Lock()
+	defer d.activeMu.Unlock()
+	if d.active == nil {
+		return
+	}
+	d.active()
+	<-d.pulled
+	d.lanes.wait()
+	d.held.nakAll(d.log)
+	d.active, d.pulled = nil, nil
+	d.log.Info("webhook dispatcher inactive")
+}
+
+// pull hands each message, in stream order, to its lanes until ctx ends,
+// finishing the fetch under way (its messages are then held unsent, for
+// Stop to hand back in order).
+func (d *Dispatcher) pull(ctx context.Context, cons jetstream.Consumer) {
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(pullBatch, jetstream.FetchMaxWait(fetchWait))
+		if err == nil {
+			for msg := range batch.Messages() {
+				d.route(ctx, msg)
+			}
+			err = batch.Error()
+		}
+		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			d.log.Warn("webhook pull failed", zap.Error(err))
 			select {
 			case <-ctx.Done():
-				return
 			case <-time.After(nextErrPause):
 			}
-			continue
 		}
-		d.lastPull = time.Now()
-		d.route(ctx, msg)
 	}
 }
 

@@ -88,6 +88,7 @@ func testConfig() webhook.Config {
 // start starts a dispatcher stopped when the test ends.
 func (e *env) start(cfg webhook.Config) *webhook.Dispatcher {
 	e.t.Helper()
+	cfg.Leases = e.b.Leases
 	d, err := webhook.New(cfg, e.js, e.b.Sessions, e.ds, e.log)
 	if err != nil {
 		e.t.Fatal(err)

@@ -39,14 +39,19 @@ func (d *Dispatcher) route(ctx context.Context, msg jetstream.Msg) {
 			break
 		}
 		if ctx.Err() != nil {
-			return // the message stays unacked: redelivered to the successor
+			// Stopping: hold it unsent, so Stop hands it back in order.
+			d.held.add(msg, md.Sequence.Stream, env, 1)
+			return
 		}
 		d.log.Warn("webhook targets unavailable", zap.Error(err), zap.String("tenant", env.Tenant), zap.String("session", env.Session))
 		select {
 		case <-ctx.Done():
-			return
 		case <-time.After(routeRetryPause):
 		}
+	}
+	if ctx.Err() != nil {
+		d.held.add(msg, md.Sequence.Stream, env, 1)
+		return
 	}
 	if len(urls) == 0 {
 		if err := msg.Ack(); err != nil {

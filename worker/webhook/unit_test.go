@@ -88,7 +88,7 @@ func TestConfig(t *testing.T) {
 	}
 	c.defaults()
 	if c.Consumer != "webhooks" || c.MaxAttempts != 8 || c.Timeout != 10*time.Second || c.EndpointConcurrency != 4 ||
-		len(c.Backoff) != 7 || c.HTTPClient == nil || c.pinnedTTL() <= c.AckWait || c.DeadLetterRetention != 7*24*time.Hour {
+		len(c.Backoff) != 7 || c.HTTPClient == nil || c.AckWait != 15*time.Second || c.Holder == "" || c.DeadLetterRetention != 7*24*time.Hour {
 		t.Errorf("defaults %+v", c)
 	}
 	if c.backoff(1) != time.Second || c.backoff(7) != time.Hour || c.backoff(50) != time.Hour {

@@ -73,13 +73,15 @@ func run() error {
 		return err
 	}
 	// Webhook delivery is the worker's second role: one durable consumer on
-	// WA_EVT pinned to one worker at a time (per-session order), the others
-	// standing by; every worker answers the webhook control requests.
+	// WA_EVT pulled by the holder of the webhook lease (per-session order),
+	// the others standing by; every worker answers webhook control requests.
 	guard, err := cfg.WebhookPolicy()
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.New(webhook.Config{Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention},
+	hooks, err := webhook.New(webhook.Config{
+		Leases: conn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+	},
 		conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
