@@ -23,7 +23,9 @@ func (d *Dispatcher) control(ctx context.Context) nats.MsgHandler {
 			return
 		}
 		// Off the subscription's goroutine: a ping may wait for Timeout.
-		d.replays.Add(1)
+		if !d.goBackground() {
+			return // stopping
+		}
 		go func() {
 			defer d.replays.Done()
 			reply := d.answer(ctx, tenant, session, op, m.Data)
@@ -102,8 +104,7 @@ func (d *Dispatcher) replay(ctx context.Context, tenant, session string, req web
 	if len(req.IDs) > 0 {
 		ids = slices.DeleteFunc(ids, func(id int64) bool { return !slices.Contains(req.IDs, id) })
 	}
-	if len(ids) > 0 {
-		d.replays.Add(1)
+	if len(ids) > 0 && d.goBackground() {
 		go func() { defer d.replays.Done(); d.replayEach(ctx, tenant, session, ids) }()
 	}
 	return webhookctl.ReplayReply{Accepted: len(ids)}

@@ -82,7 +82,9 @@ type Dispatcher struct {
 	keeper  *lease.Keeper
 	cancel  context.CancelFunc // everything started by Start
 	loops   sync.WaitGroup     // watch, pruner, progress
-	replays sync.WaitGroup     // control requests and background replays
+	bgMu    sync.Mutex
+	closing bool
+	replays sync.WaitGroup // control requests and background replays
 
 	activeMu sync.Mutex
 	active   context.CancelFunc // non-nil while holding the lease
@@ -161,6 +163,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		return fail(fmt.Errorf("webhook: %w", err))
 	}
 	d.started, d.sub, d.cancel, d.keeper = true, sub, cancel, keeper
+	d.bgMu.Lock()
+	d.closing = false
+	d.bgMu.Unlock()
 	d.loops.Add(3)
 	go func() {
 		defer d.loops.Done()
@@ -194,107 +199,11 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	cancel()
 	d.cancel()
 	d.deactivate() // no-op unless the keeper's Stop timed out
+	d.bgMu.Lock()
+	d.closing = true
+	d.bgMu.Unlock()
 	d.replays.Wait()
 	d.loops.Wait()
 	d.mirror.reset() // no longer followed: Replay reads KV instead
 	return err
-}
-
-// activate runs on the keeper's goroutine when this dispatcher wins the
-// lease: it starts the pull loop. If a predecessor may have died holding
-// events (the consumer has unacked ones), the loop first waits AckWait so
-// that they are all due for redelivery, and so come first, in order.
-func (d *Dispatcher) activate(ctx context.Context, cons jetstream.Consumer) {
-	d.activeMu.Lock()
-	defer d.activeMu.Unlock()
-	actx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	d.active, d.pulled = cancel, done
-	go func() {
-		defer close(done)
-		if info, err := cons.Info(actx); err != nil || info.NumAckPending > 0 {
-			d.log.Info("webhook dispatcher waiting for a predecessor's events", zap.Duration("wait", d.cfg.AckWait))
-			if !sleep(actx, d.cfg.AckWait) {
-				return
-			}
-		}
-		d.log.Info("webhook dispatcher active")
-		d.pull(actx, cons)
-	}()
-}
-
-// deactivate runs when the lease is lost, fenced or given up: it stops the
-// pull loop and the lanes (cutting requests short) and hands every held
-// event back, oldest first. No other dispatcher pulls until the lease is
-// released or expires, so the server keeps them in that order.
-func (d *Dispatcher) deactivate() {
-	d.activeMu.Lock()
-	defer d.activeMu.Unlock()
-	if d.active == nil {
-		return
-	}
-	d.active()
-	<-d.pulled
-	d.lanes.wait()
-	d.held.nakAll(d.log)
-	d.active, d.pulled = nil, nil
-	d.log.Info("webhook dispatcher inactive")
-}
-
-// pull hands each message, in stream order, to its lanes until ctx ends,
-// finishing the fetch under way (its messages are then held unsent, for
-// Stop to hand back in order).
-func (d *Dispatcher) pull(ctx context.Context, cons jetstream.Consumer) {
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(pullBatch, jetstream.FetchMaxWait(fetchWait))
-		if err == nil {
-			for msg := range batch.Messages() {
-				d.route(ctx, msg)
-			}
-			err = batch.Error()
-		}
-		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
-			d.log.Warn("webhook pull failed", zap.Error(err))
-			select {
-			case <-ctx.Done():
-			case <-time.After(nextErrPause):
-			}
-		}
-	}
-}
-
-// keepInProgress stops the server from redelivering events that wait in a
-// lane.
-func (d *Dispatcher) keepInProgress(ctx context.Context) {
-	t := time.NewTicker(d.cfg.progressEvery())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			d.held.progress()
-		}
-	}
-}
-
-// prune deletes old outcome rows and expired dead letters, at start and
-// every pruneEvery.
-func (d *Dispatcher) prune(ctx context.Context) {
-	t := time.NewTicker(pruneEvery)
-	defer t.Stop()
-	for {
-		now := d.now()
-		if _, err := PruneDeliveries(ctx, d.db, now.Add(-d.cfg.Retention)); err != nil && ctx.Err() == nil {
-			d.log.Warn("webhook prune failed", zap.Error(err))
-		}
-		if _, err := PruneDeadLetters(ctx, d.db, now.Add(-d.cfg.DeadLetterRetention)); err != nil && ctx.Err() == nil {
-			d.log.Warn("webhook prune failed", zap.Error(err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
