@@ -30,6 +30,10 @@ const (
 	// one active webhook dispatcher: only its holder pulls WebhookConsumer,
 	// so each session's events reach each endpoint in order across workers.
 	WebhookLeaseKey = "webhooks"
+	// WebhookHandoffKey, in LeasesBucket, marks a clean hand-over: the last
+	// holder handed every held event back in order before releasing the
+	// lease, so the next one need not wait for them to expire.
+	WebhookHandoffKey = "webhooks.handoff"
 	// WebhookControlPrefix starts the request/reply subjects of the webhook
 	// role: wa.webhook.<tenant>.<session>.<op>, answered by any worker
 	// (queue group WebhookControlQueue).

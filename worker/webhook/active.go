@@ -8,6 +8,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
 // goBackground counts one more background goroutine, or returns false once
@@ -24,8 +26,9 @@ func (d *Dispatcher) goBackground() bool {
 
 // activate runs on the keeper's goroutine when this dispatcher wins the
 // lease: it starts the pull loop. If a predecessor may have died holding
-// events (the consumer has unacked ones), the loop first waits AckWait so
-// that they are all due for redelivery, and so come first, in order.
+// events (the consumer has unacked ones and no clean hand-over is marked),
+// the loop first waits AckWait so that they are all due for redelivery, and
+// so come first, in order.
 func (d *Dispatcher) activate(ctx context.Context, cons jetstream.Consumer) {
 	d.activeMu.Lock()
 	defer d.activeMu.Unlock()
@@ -34,7 +37,7 @@ func (d *Dispatcher) activate(ctx context.Context, cons jetstream.Consumer) {
 	d.active, d.pulled = cancel, done
 	go func() {
 		defer close(done)
-		if info, err := cons.Info(actx); err != nil || info.NumAckPending > 0 {
+		if !d.takeHandoff(actx) && d.mayHoldEvents(actx, cons) {
 			d.log.Info("webhook dispatcher waiting for a predecessor's events", zap.Duration("wait", d.cfg.AckWait))
 			if !sleep(actx, d.cfg.AckWait) {
 				return
@@ -43,6 +46,23 @@ func (d *Dispatcher) activate(ctx context.Context, cons jetstream.Consumer) {
 		d.log.Info("webhook dispatcher active")
 		d.pull(actx, cons)
 	}()
+}
+
+// takeHandoff consumes a clean hand-over mark, reporting whether there was
+// one.
+func (d *Dispatcher) takeHandoff(ctx context.Context) bool {
+	if _, err := d.cfg.Leases.Get(ctx, subject.WebhookHandoffKey); err != nil {
+		return false
+	}
+	// Consumed, so that a crash of this holder is not taken for a clean
+	// hand-over by the next.
+	return d.cfg.Leases.Delete(ctx, subject.WebhookHandoffKey) == nil
+}
+
+// mayHoldEvents reports whether a predecessor may still hold events.
+func (d *Dispatcher) mayHoldEvents(ctx context.Context, cons jetstream.Consumer) bool {
+	info, err := cons.Info(ctx)
+	return err != nil || info.NumAckPending > 0
 }
 
 // deactivate runs when the lease is lost, fenced or given up: it stops the
@@ -58,7 +78,15 @@ func (d *Dispatcher) deactivate() {
 	d.active()
 	<-d.pulled
 	d.lanes.wait()
-	d.held.nakAll(d.log)
+	clean := d.held.nakAll(d.log)
+	if clean && d.stopping.Load() {
+		// Detached and bounded: the run context is being cancelled.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if _, err := d.cfg.Leases.Put(ctx, subject.WebhookHandoffKey, []byte(d.cfg.Holder)); err != nil {
+			d.log.Warn("webhook hand-over not marked", zap.Error(err))
+		}
+		cancel()
+	}
 	d.active, d.pulled = nil, nil
 	d.log.Info("webhook dispatcher inactive")
 }

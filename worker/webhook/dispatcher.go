@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -86,6 +87,7 @@ type Dispatcher struct {
 	closing bool
 	replays sync.WaitGroup // control requests and background replays
 
+	stopping atomic.Bool // Stop is giving the lease up: a clean hand-over
 	activeMu sync.Mutex
 	active   context.CancelFunc // non-nil while holding the lease
 	pulled   chan struct{}      // closed when the pull loop returns
@@ -191,6 +193,8 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		return nil
 	}
 	d.started = false
+	d.stopping.Store(true)
+	defer d.stopping.Store(false)
 	_ = d.sub.Drain()
 	// Handing back takes at most about fetchWait: it is not cut short by a
 	// tighter ctx, since an event not handed back waits out AckWait.

@@ -83,15 +83,19 @@ func (s *heldSet) progress() {
 }
 
 // nakAll hands every held message back, oldest first, so the server
-// redelivers them in stream order, and forgets them.
-func (s *heldSet) nakAll(log *zap.Logger) {
+// redelivers them in stream order, and forgets them. It reports whether
+// every nak was sent.
+func (s *heldSet) nakAll(log *zap.Logger) bool {
 	held := s.snapshot()
+	ok := true
 	for _, h := range held {
 		if err := h.msg.Nak(); err != nil {
+			ok = false
 			log.Warn("webhook nak failed", zap.Error(err), zap.Uint64("stream_seq", h.seq))
 		}
 	}
 	s.mu.Lock()
 	s.msgs = make(map[uint64]*heldMsg)
 	s.mu.Unlock()
+	return ok
 }
