@@ -33,11 +33,11 @@ const adminKey = "admin-test-key"
 // the configuration further.
 func gateway(t *testing.T, dataDir, dbURL string, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
 	t.Helper()
-	return gatewayLogged(t, dataDir, dbURL, zap.NewNop())
+	return gatewayLogged(t, dataDir, dbURL, zap.NewNop(), tweak...)
 }
 
 // gatewayLogged is gateway with the process logger log.
-func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger) (*standalone.Gateway, *api) {
+func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
 	t.Helper()
 	cfg := config.Config{
 		HTTPAddr:            "127.0.0.1:0",
