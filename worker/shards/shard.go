@@ -89,6 +89,8 @@ type Shard struct {
 	mu       sync.Mutex
 	actors   map[string]*sessions.Session
 	inflight map[uint64]jetstream.Msg
+	// closed are the actors closeActors closed cleanly, for Release.
+	closed []*sessions.Session
 }
 
 // New returns a shard; Start begins owning it.
@@ -252,11 +254,12 @@ func (s *Shard) closeActors() {
 	// finish (disconnect every client) before the lease is released.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, a := range actors {
-		if err := a.Close(ctx); err != nil {
-			s.log.Warn("session close timed out", zap.String("tenant", a.Tenant()), zap.String("session", a.ID()))
-		}
-	}
+	closed := closeAll(ctx, actors, func(a *sessions.Session) {
+		s.log.Warn("session close timed out", zap.String("tenant", a.Tenant()), zap.String("session", a.ID()))
+	})
+	s.mu.Lock()
+	s.closed = closed
+	s.mu.Unlock()
 	s.log.Info("shard stopped", zap.Int("sessions", len(actors)))
 }
 

@@ -36,7 +36,7 @@ func run() error {
 	if cfg.NATSURL == "" {
 		return fmt.Errorf("SWITCHBOARD_NATS_URL is required (the standalone binary embeds NATS)")
 	}
-	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
+	apiCfg, err := httpapi.ConfigFrom(cfg)
 	if err != nil {
 		return err
 	}
@@ -55,12 +55,7 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
-	srv, err := httpapi.New(httpapi.Config{
-		Addr:       cfg.HTTPAddr,
-		AdminKey:   cfg.AdminKey,
-		TenantKeys: tenantKeys,
-		Shards:     cfg.Shards,
-	}, conn.NC, conn.JS, conn.Buckets, log)
+	srv, err := httpapi.New(apiCfg, conn.NC, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}

@@ -56,9 +56,7 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
-	sched, err := scheduler.New(scheduler.Config{
-		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
-	}, conn.JS, conn.Buckets, log)
+	sched, err := scheduler.New(scheduler.ConfigFrom(cfg), conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}

@@ -65,10 +65,7 @@ func run() error {
 	defer ds.Close()
 
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
-	w, err := worker.New(worker.Config{
-		ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator,
-		ReconnectRate: cfg.ReconnectRate, ReconnectBurst: cfg.ReconnectBurst,
-	}, conn.NC, conn.JS, conn.Buckets, ds, log)
+	w, err := worker.New(worker.ConfigFrom(cfg), conn.NC, conn.JS, conn.Buckets, ds, log)
 	if err != nil {
 		return err
 	}
