@@ -189,14 +189,16 @@ func (s *Session) Close(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		// The item being applied is stuck; never leave the device connected
-		// behind a shard that is being given up.
-		s.mu.Lock()
-		cli := s.current
-		s.mu.Unlock()
-		if cli != nil {
-			cli.Disconnect()
-		}
+		// The item being applied is stuck, typically in a connect whose
+		// handshake the server does not answer (whatsmeow waits 20 s and
+		// cannot be interrupted; its Disconnect waits for the handshake
+		// too). The shard does not wait for it: the client is dropped the
+		// moment the mailbox goroutine returns, so the device is never left
+		// connected behind a shard that is being given up.
+		go func() {
+			s.wg.Wait()
+			s.dropClient()
+		}()
 		return err
 	}
 	s.dropClient()

@@ -3,6 +3,7 @@ package shards
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -10,13 +11,20 @@ import (
 	"github.com/switchboard-gw/switchboard/worker/sessions"
 )
 
-// closeParallel bounds the sessions of one shard being closed at once: a
-// close is a socket close, so a shard of thousands stops in moments.
-const closeParallel = 32
+const (
+	// closeParallel bounds the sessions of one shard being closed at once:
+	// a close is a socket close, so a shard of thousands stops in moments.
+	closeParallel = 32
+	// closeGrace is how long a close waits for what the session is doing.
+	// A connect stuck in a handshake the server does not answer would hold
+	// it for whatsmeow's 20 s; such a session is dropped as soon as the
+	// connect returns instead (see sessions.Session.Close).
+	closeGrace = 2 * time.Second
+)
 
 // closeAll closes every actor, several at a time, and returns the ones that
-// closed cleanly; timedOut is told about the others.
-func closeAll(ctx context.Context, actors []*sessions.Session, timedOut func(*sessions.Session)) []*sessions.Session {
+// closed cleanly and how many did not within closeGrace.
+func closeAll(ctx context.Context, actors []*sessions.Session) (closed []*sessions.Session, stuck int) {
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
@@ -28,12 +36,15 @@ func closeAll(ctx context.Context, actors []*sessions.Session, timedOut func(*se
 		go func() {
 			defer wg.Done()
 			for a := range work {
-				if err := a.Close(ctx); err != nil {
-					timedOut(a)
-					continue
-				}
+				cctx, cancel := context.WithTimeout(ctx, closeGrace)
+				err := a.Close(cctx)
+				cancel()
 				mu.Lock()
-				out = append(out, a)
+				if err != nil {
+					stuck++
+				} else {
+					out = append(out, a)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -43,7 +54,7 @@ func closeAll(ctx context.Context, actors []*sessions.Session, timedOut func(*se
 	}
 	close(work)
 	wg.Wait()
-	return out
+	return out, stuck
 }
 
 // Release gives the shard up while its lease is still held (a drain, a

@@ -254,12 +254,13 @@ func (s *Shard) closeActors() {
 	// finish (disconnect every client) before the lease is released.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	closed := closeAll(ctx, actors, func(a *sessions.Session) {
-		s.log.Warn("session close timed out", zap.String("tenant", a.Tenant()), zap.String("session", a.ID()))
-	})
+	closed, stuck := closeAll(ctx, actors)
 	s.mu.Lock()
 	s.closed = closed
 	s.mu.Unlock()
+	if stuck > 0 {
+		s.log.Info("sessions still connecting are dropped when their connect returns", zap.Int("sessions", stuck))
+	}
 	s.log.Info("shard stopped", zap.Int("sessions", len(actors)))
 }
 
