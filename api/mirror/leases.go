@@ -88,7 +88,9 @@ func claimsConnection(s session.Status) bool {
 // should run, STOPPED if not. No write from the dead owner is needed.
 func (m *Mirror) truthful(rec session.Record) session.Record {
 	st := rec.State
-	if !claimsConnection(st.Status) {
+	// A record without an owner was never written by a worker (every
+	// worker write stamps owner and epoch): there is no lease to check.
+	if !claimsConnection(st.Status) || st.Owner == "" {
 		return rec
 	}
 	h, ok := m.leases.get(shard.Of(rec.Tenant, rec.ID, m.cfg.Shards))

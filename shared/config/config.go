@@ -36,6 +36,12 @@ type Config struct {
 	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
 	// /metrics there.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
+	// MemoryLimit is the Go soft memory limit ("2GiB", "off"); empty means
+	// 90 % of the cgroup's limit when there is one (see shared/memlimit).
+	MemoryLimit string `env:"SWITCHBOARD_MEMORY_LIMIT"`
+	// PprofAddr, when set, serves Go's pprof endpoints there (off by
+	// default; see shared/profiling).
+	PprofAddr string `env:"SWITCHBOARD_PPROF_ADDR"`
 }
 
 // Load reads the environment.

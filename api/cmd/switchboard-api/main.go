@@ -14,6 +14,8 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 )
 
 const (
@@ -45,6 +47,15 @@ func run() error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

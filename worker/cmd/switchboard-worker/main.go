@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -47,6 +49,15 @@ func run() error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
