@@ -145,6 +145,9 @@ func (s *Shard) Each(fn func(*sessions.Session)) {
 	}
 }
 
+// Epoch is the lease epoch the shard is owned under.
+func (s *Shard) Epoch() uint64 { return s.cfg.Fence.Epoch }
+
 // Sessions is the number of session actors of the shard.
 func (s *Shard) Sessions() int {
 	s.mu.Lock()
