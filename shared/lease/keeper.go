@@ -245,23 +245,30 @@ func (k *Keeper) giveUp(rev uint64, lastWrite time.Time) {
 }
 
 // renew rewrites the lease at revision rev, naming the epoch it was taken
-// at; the attempt ends at the next tick or at fenceAt, whichever is sooner.
+// at. The attempt may last until fenceAt: on a loaded server a renewal
+// that takes longer than a tick still keeps the lease, where giving up on
+// it would only send another write behind it.
 func (k *Keeper) renew(ctx context.Context, rev, epoch uint64, fenceAt time.Time) (uint64, error) {
-	deadline := time.Now().Add(k.tick)
-	if fenceAt.Before(deadline) {
-		deadline = fenceAt
-	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
+	ctx, cancel := context.WithDeadline(ctx, fenceAt)
 	defer cancel()
 	r, err := k.cfg.KV.Update(ctx, k.cfg.Key, EncodeValue(k.cfg.Holder, epoch), rev)
 	if err == nil {
 		return r, nil
 	}
 	var apiErr *jetstream.APIError
-	if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
-		return 0, errLost
+	if !errors.Is(err, jetstream.ErrKeyExists) && !(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
+		return 0, err
 	}
-	return 0, err
+	// A renewal whose answer was lost (it timed out here but the server
+	// applied it) leaves a newer revision of our own: the value names this
+	// holder and this epoch, which no one else writes (a new incarnation of
+	// the holder adopts with a new epoch). Carry on from it.
+	if e, gerr := k.cfg.KV.Get(ctx, k.cfg.Key); gerr == nil {
+		if h, ep := ParseValue(e.Value(), e.Revision()); h == k.cfg.Holder && ep == epoch {
+			return e.Revision(), nil
+		}
+	}
+	return 0, errLost
 }
 
 func (k *Keeper) release(rev uint64) {

@@ -122,3 +122,35 @@ func TestOnReleaseRunsUnderTheLeaseThenReleases(t *testing.T) {
 		t.Fatal("lease still there after Stop")
 	}
 }
+
+// A renewal the server applied but whose answer never came back (it timed
+// out on a loaded server) leaves a newer revision written by the keeper
+// itself: the keeper carries on from it instead of counting the lease as
+// taken, stopping its work and adopting it back.
+func TestLostRenewalAnswerIsNotALoss(t *testing.T) {
+	kv, _ := bucket(t)
+	ctx := context.Background()
+	p := &probe{epochs: make(chan uint64, 4)}
+	k := newKeeper(t, kv, "a", p)
+	k.Start(ctx)
+	epoch := waitEpoch(t, p, ttl)
+	defer func() { _ = k.Stop(ctx) }()
+	// What the keeper's own renewal wrote, applied behind its back.
+	for i := range 3 {
+		e, err := kv.Get(ctx, "s.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Update(ctx, "s.1", lease.EncodeValue("a", epoch), e.Revision()); err != nil && i == 2 {
+			t.Fatal(err)
+		}
+	}
+	// Several renewals later the lease is still held, never lost.
+	time.Sleep(ttl / 2) // the keeper renews every ttl/10; nothing to poll for
+	if p.lost.Load() != 0 || p.acquired.Load() != 1 {
+		t.Fatalf("lost %d times, acquired %d times; want 0 and 1", p.lost.Load(), p.acquired.Load())
+	}
+	if got, held := k.Held(); !held || got != epoch {
+		t.Fatalf("held %v at epoch %d, want epoch %d", held, got, epoch)
+	}
+}
