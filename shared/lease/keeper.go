@@ -183,7 +183,7 @@ func (k *Keeper) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			if held {
-				k.giveUp(rev, lastWrite)
+				k.giveUp(rev, epoch, lastWrite)
 			}
 			return
 		case <-t.C:
@@ -230,7 +230,7 @@ func (k *Keeper) acquire(ctx context.Context) (uint64, error) {
 
 // giveUp hands a held lease back on Stop: OnRelease (or OnLost) stops the
 // work under it, then the key is deleted.
-func (k *Keeper) giveUp(rev uint64, lastWrite time.Time) {
+func (k *Keeper) giveUp(rev, epoch uint64, lastWrite time.Time) {
 	k.setHeld(false, 0)
 	if k.cfg.OnRelease == nil {
 		k.cfg.OnLost()
@@ -241,7 +241,7 @@ func (k *Keeper) giveUp(rev uint64, lastWrite time.Time) {
 		k.cfg.OnRelease(ctx)
 		cancel()
 	}
-	k.release(rev)
+	k.release(rev, epoch)
 }
 
 // renew rewrites the lease at revision rev, naming the epoch it was taken
@@ -271,7 +271,7 @@ func (k *Keeper) renew(ctx context.Context, rev, epoch uint64, fenceAt time.Time
 	return 0, errLost
 }
 
-func (k *Keeper) release(rev uint64) {
+func (k *Keeper) release(rev, epoch uint64) {
 	// Detached on purpose: the run context is already cancelled, and the
 	// release is a best effort bounded by half a TTL (after that, expiry
 	// frees the lease anyway).
@@ -281,16 +281,20 @@ func (k *Keeper) release(rev uint64) {
 	if err == nil {
 		return
 	}
-	// A newer revision means the lease expired meanwhile (and may have been
-	// taken): there is nothing left to release.
 	e, gerr := k.cfg.KV.Get(ctx, k.cfg.Key)
-	if errors.Is(gerr, jetstream.ErrKeyNotFound) {
+	switch {
+	case errors.Is(gerr, jetstream.ErrKeyNotFound):
+		// Expired meanwhile: nothing left to release.
 		k.log.Info("lease expired before its release")
 		return
-	}
-	if gerr == nil {
-		if holder, _ := ParseValue(e.Value(), e.Revision()); holder != k.cfg.Holder {
-			k.log.Info("lease expired and taken before its release", zap.String("holder", holder))
+	case gerr == nil:
+		h, ep := ParseValue(e.Value(), e.Revision())
+		if h != k.cfg.Holder || ep != epoch {
+			k.log.Info("lease expired and taken before its release", zap.String("holder", h))
+			return
+		}
+		// Still ours: a renewal cut short by the stop was applied after all.
+		if err = k.cfg.KV.Delete(ctx, k.cfg.Key, jetstream.LastRevision(e.Revision())); err == nil {
 			return
 		}
 	}
