@@ -21,7 +21,9 @@ func TestShardLivenessVouches(t *testing.T) {
 	e.registerWorker(liveWorker)
 	e.holdShards(0, 1, 2, 3)
 	now := time.Now().UTC()
-	old := func(s *session.State) { s.LastKeepalive, s.UpdatedAt = at(now.Add(-5*time.Minute)), now.Add(-5*time.Minute) }
+	old := func(s *session.State) {
+		s.LastKeepalive, s.UpdatedAt = at(now.Add(-5*time.Minute)), now.Add(-5*time.Minute)
+	}
 	for _, r := range []session.Record{
 		record("vouched", session.StatusWorking, now, old),
 		record("listed-stale", session.StatusWorking, now, old),
