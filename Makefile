@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # Test timeout per package; the suites take seconds to a few minutes.
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: build run demo test test-short test-cluster bench fuzz vet tidy clean cluster-up cluster-down
+.PHONY: build run demo test test-short test-cluster bench bench-scale fuzz vet tidy clean cluster-up cluster-down
 
 build: bin/nats-server
 	cd shared && $(GO) build -o $(BIN)/wasim ./cmd/wasim
@@ -63,3 +63,9 @@ cluster-up: build
 
 cluster-down:
 	./scripts/cluster-down.sh
+
+## bench-scale: the gateway measured from outside with separate processes (see scripts/bench-scale.sh):
+## SCALE_N sessions (10000) linked by SCALE_C clients (64), SCALE_IDLE (300s) idle window, then a restart;
+## SCALE_WORKERS=3 runs a local cluster (nats-server, api, workers, Postgres) and kill -9s one worker
+bench-scale: build
+	./scripts/bench-scale.sh

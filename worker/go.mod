@@ -13,6 +13,11 @@ require (
 require github.com/sony/gobreaker/v2 v2.4.0
 
 require (
+	github.com/KimMachineGun/automemlimit v0.7.5 // indirect
+	github.com/pbnjay/memory v0.0.0-20210728143218-7b4eea64cf58 // indirect
+)
+
+require (
 	filippo.io/edwards25519 v1.1.0 // indirect
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beeper/argo-go v1.1.2 // indirect

@@ -67,13 +67,15 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil {
+	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil || b.Leases == nil {
 		return nil, errors.New("httpapi: nats connection, jetstream and buckets are required")
 	}
 	log = log.Named("api")
 	m, err := mirror.New(mirror.Config{
 		Sessions:   b.Sessions,
 		Pairing:    b.Pairing,
+		Leases:     b.Leases,
+		Shards:     cfg.Shards,
 		PairingTTL: bus.PairingTTL,
 		Connected:  func() bool { return nc.Status() == nats.CONNECTED },
 	}, log)

@@ -86,7 +86,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 				filepath.Join(cfg.DataDir, adminKeyFile), key)
 		}
 	}
-	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
+	roles, err := RoleConfigs(cfg.Config)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		fmt.Fprintf(cfg.Banner, "WhatsApp simulator: websocket %s, control http://%s\n", g.sim.WSAddr(), simAddr)
 	}
 	// The worker points whatsmeow at the simulator itself when simAddr is set.
-	g.wrk, err = worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: simAddr}, g.nc, js, buckets, g.ds, g.log)
+	roles.Worker.Simulator = simAddr
+	g.wrk, err = worker.New(roles.Worker, g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err
 	}
@@ -150,14 +151,14 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.hooks.Start(ctx); err != nil {
 		return err
 	}
-	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards}, js, buckets, g.log)
+	g.sched, err = scheduler.New(roles.Scheduler, js, buckets, g.log)
 	if err != nil {
 		return err
 	}
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
-	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards, WebhookGuard: guard}, g.nc, js, buckets, g.log)
+	g.api, err = httpapi.New(roles.API, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err
 	}

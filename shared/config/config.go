@@ -46,6 +46,12 @@ type Config struct {
 	// DeadLetterRetention is how long undelivered webhook events are kept
 	// for replay.
 	DeadLetterRetention time.Duration `env:"SWITCHBOARD_DEAD_LETTER_RETENTION" envDefault:"168h"`
+	// MemoryLimit is the Go soft memory limit ("2GiB", "off"); empty means
+	// 90 % of the cgroup's limit when there is one (see shared/memlimit).
+	MemoryLimit string `env:"SWITCHBOARD_MEMORY_LIMIT"`
+	// PprofAddr, when set, serves Go's pprof endpoints there (off by
+	// default; see shared/profiling).
+	PprofAddr string `env:"SWITCHBOARD_PPROF_ADDR"`
 }
 
 // WebhookPolicy is the SSRF policy for webhook targets.

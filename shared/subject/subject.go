@@ -53,6 +53,9 @@ const (
 	PairingBucket = "wa_pairing"
 	// LeasesBucket holds shard leases, keyed s.<shard>.
 	LeasesBucket = "wa_shard_leases"
+	// LivenessBucket holds one liveness record per owned shard, keyed
+	// s.<shard> like the leases (session.ShardLiveness).
+	LivenessBucket = "wa_shard_liveness"
 	// WorkersBucket holds live worker heartbeats, keyed by worker id.
 	WorkersBucket = "wa_workers"
 	// SchedulerBucket holds the scheduler leader lease (TTL'd entries).

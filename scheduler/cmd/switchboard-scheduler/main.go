@@ -19,6 +19,8 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 )
 
 const (
@@ -47,6 +49,15 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
@@ -56,9 +67,7 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
-	sched, err := scheduler.New(scheduler.Config{
-		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
-	}, conn.JS, conn.Buckets, log)
+	sched, err := scheduler.New(scheduler.ConfigFrom(cfg), conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}

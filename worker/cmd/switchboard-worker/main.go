@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -48,6 +50,15 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
@@ -65,10 +76,7 @@ func run() error {
 	defer ds.Close()
 
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
-	w, err := worker.New(worker.Config{
-		ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator,
-		ReconnectRate: cfg.ReconnectRate, ReconnectBurst: cfg.ReconnectBurst,
-	}, conn.NC, conn.JS, conn.Buckets, ds, log)
+	w, err := worker.New(worker.ConfigFrom(cfg), conn.NC, conn.JS, conn.Buckets, ds, log)
 	if err != nil {
 		return err
 	}
