@@ -108,7 +108,7 @@ func render(t *testing.T, args ...string) []object {
 func TestChartDefaults(t *testing.T) {
 	objs := render(t, "--set", "secrets.masterKey=c2VjcmV0LW1hc3Rlci1rZXktdmFsdWUtMDEyMzQ1Njc4OQ==",
 		"--set", "secrets.adminKey=sb_admin_value_in_a_secret")
-	checkChart(t, objs, map[string]int{"api": 2, "worker": 3, "scheduler": 2})
+	checkChart(t, objs, map[string]int{"api": 0, "worker": 3, "scheduler": 2})
 	for _, o := range objs {
 		if o.kind() == "ConfigMap" {
 			b, _ := yaml.Marshal(o)
@@ -149,6 +149,7 @@ func checkChart(t *testing.T, objs []object, replicas map[string]int) {
 	t.Helper()
 	pdbs := map[string]object{}
 	workloads := map[string]object{}
+	hpas := map[string]bool{}
 	for _, o := range objs {
 		role := str(get(o, "metadata", "labels", "app.kubernetes.io/component"))
 		switch o.kind() {
@@ -156,6 +157,8 @@ func checkChart(t *testing.T, objs []object, replicas map[string]int) {
 			pdbs[role] = o
 		case "Deployment", "StatefulSet":
 			workloads[role] = o
+		case "HorizontalPodAutoscaler":
+			hpas[role] = true
 		}
 	}
 	for role, want := range replicas {
@@ -169,6 +172,9 @@ func checkChart(t *testing.T, objs []object, replicas map[string]int) {
 		}
 		if got := num(get(w, "spec", "replicas")); got != want {
 			t.Errorf("%s replicas %d, want %d", role, got, want)
+		}
+		if want == 0 && !hpas[role] {
+			t.Errorf("%s has no replica count and no HorizontalPodAutoscaler", role)
 		}
 		checkPod(t, role, get(w, "spec", "template", "spec"))
 	}

@@ -42,8 +42,10 @@ func undocumented(t *testing.T, used []string) []string {
 	t.Helper()
 	doc := readmeVariables(t)
 	var missing []string
+	seen := map[string]bool{}
 	for _, n := range used {
-		if !doc[n] {
+		if !doc[n] && !seen[n] {
+			seen[n] = true
 			missing = append(missing, n)
 		}
 	}
