@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # Test timeout per package; the suites take seconds to a few minutes.
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: build run demo test test-short test-cluster bench bench-scale fuzz vet tidy clean cluster-up cluster-down
+.PHONY: build run demo test test-short test-cluster bench bench-scale fuzz vet tidy clean cluster-up cluster-down image
 
 build: bin/nats-server
 	cd shared && $(GO) build -o $(BIN)/wasim ./cmd/wasim
@@ -57,6 +57,11 @@ clean:
 ## bin/nats-server: the pinned nats-server from the Go module (the system one is too old for KV TTLs)
 bin/nats-server: shared/go.mod
 	cd shared && $(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
+
+## image: the container image (every binary; `switchboard` by default), where a container runtime runs
+IMAGE ?= switchboard:latest
+image:
+	docker build -f deployments/docker/Dockerfile -t $(IMAGE) .
 
 cluster-up: build
 	./scripts/cluster-up.sh

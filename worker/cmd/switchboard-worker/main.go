@@ -41,8 +41,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if cfg.NATSURL == "" || cfg.DatabaseURL == "" {
-		return errors.New("SWITCHBOARD_NATS_URL and SWITCHBOARD_DATABASE_URL are required (the standalone binary embeds both)")
+	// The standalone binary (switchboard) embeds both.
+	if cfg.NATSURL == "" {
+		return errors.New("SWITCHBOARD_NATS_URL is required (the standalone binary, switchboard, embeds NATS)")
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("SWITCHBOARD_DATABASE_URL is required (the standalone binary, switchboard, embeds SQLite)")
 	}
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
