@@ -21,6 +21,11 @@ const (
 	PairingTTL   = 5 * time.Minute
 	DuplicateWin = 2 * time.Minute
 	EventMaxAge  = 7 * 24 * time.Hour
+	// MessageTTL is how long a message record (status, no text) stays in
+	// wa_messages; a text still there that long is dropped with it.
+	MessageTTL = 7 * 24 * time.Hour
+	// UsageMaxAge is how long usage reports stay in WA_USAGE.
+	UsageMaxAge = 90 * 24 * time.Hour
 	// MarkerTTL is how long a lease or heartbeat that expired stays as a
 	// delete marker: watchers see the expiry at once (a crashed worker's
 	// shards are taken over at LeaseTTL, not at the next rebalance).
@@ -73,6 +78,8 @@ type Buckets struct {
 	Leases   jetstream.KeyValue
 	Workers  jetstream.KeyValue
 	Sched    jetstream.KeyValue
+	// Messages holds outbound message records and texts until delivery.
+	Messages jetstream.KeyValue
 }
 
 // Ensure creates or updates the streams and buckets and returns the buckets.
@@ -109,6 +116,20 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 	}); err != nil {
 		return nil, fmt.Errorf("bus: stream %s: %w", subject.EventStream, err)
 	}
+	if err := declare(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:       subject.UsageStream,
+			Subjects:   []string{subject.UsageAll},
+			Retention:  jetstream.LimitsPolicy,
+			Storage:    jetstream.FileStorage,
+			Replicas:   cfg.Replicas,
+			Duplicates: DuplicateWin,
+			MaxAge:     UsageMaxAge,
+		})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", subject.UsageStream, err)
+	}
 	var b Buckets
 	for _, kv := range []struct {
 		dst *jetstream.KeyValue
@@ -119,6 +140,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 		{&b.Leases, jetstream.KeyValueConfig{Bucket: subject.LeasesBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
 		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
 		{&b.Sched, jetstream.KeyValueConfig{Bucket: subject.SchedulerBucket, History: 1, TTL: LeaseTTL}},
+		{&b.Messages, jetstream.KeyValueConfig{Bucket: subject.MessagesBucket, History: 1, TTL: MessageTTL}},
 	} {
 		c := kv.cfg
 		c.Replicas = cfg.Replicas
