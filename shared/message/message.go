@@ -73,6 +73,22 @@ func (s Status) Final() bool {
 	return s == StatusDelivered || s == StatusRead || s == StatusFailed
 }
 
+// Steps returns the statuses a message passes through moving from prev to
+// next, in order (pending → read passes sent and delivered), so that every
+// step is reported even when a receipt overtakes the send's own update.
+func Steps(prev, next Status) []Status {
+	if next == StatusFailed {
+		return []Status{StatusFailed}
+	}
+	var out []Status
+	for _, st := range []Status{StatusSent, StatusDelivered, StatusRead} {
+		if st.rank() > prev.rank() && st.rank() <= next.rank() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // Record is one message as the api answers it. In KV the record is stored
 // without Text; the text has its own key until delivery.
 type Record struct {

@@ -95,16 +95,18 @@ func (s *Store) record(ctx context.Context, tenant, session, id string) (Record,
 }
 
 // Advance moves a record to next (with reason for failed) when that is a
-// step forward; it returns the record and whether it moved. Concurrent
-// changes (a receipt racing the send's own update) are retried.
-func (s *Store) Advance(ctx context.Context, tenant, session, id string, next Status, reason string, now time.Time) (Record, bool, error) {
+// step forward; it returns the record, the status it had, and whether it
+// moved. Concurrent changes (a receipt racing the send's own update) are
+// retried.
+func (s *Store) Advance(ctx context.Context, tenant, session, id string, next Status, reason string, now time.Time) (Record, Status, bool, error) {
 	for attempt := 0; ; attempt++ {
 		rec, rev, err := s.record(ctx, tenant, session, id)
 		if err != nil {
-			return Record{}, false, err
+			return Record{}, "", false, err
 		}
-		if !rec.Status.Advances(next) {
-			return rec, false, nil
+		prev := rec.Status
+		if !prev.Advances(next) {
+			return rec, prev, false, nil
 		}
 		rec.Status, rec.UpdatedAt = next, now
 		if next == StatusFailed {
@@ -112,14 +114,14 @@ func (s *Store) Advance(ctx context.Context, tenant, session, id string, next St
 		}
 		body, err := json.Marshal(rec)
 		if err != nil {
-			return Record{}, false, fmt.Errorf("message: encode: %w", err)
+			return Record{}, "", false, fmt.Errorf("message: encode: %w", err)
 		}
 		_, err = s.kv.Update(ctx, subject.MessageKey(tenant, session, id), body, rev)
 		if err == nil {
-			return rec, true, nil
+			return rec, prev, true, nil
 		}
 		if attempt >= maxCASAttempts || !isConflict(err) {
-			return Record{}, false, fmt.Errorf("message: update: %w", err)
+			return Record{}, "", false, fmt.Errorf("message: update: %w", err)
 		}
 	}
 }
