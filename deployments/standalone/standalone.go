@@ -150,7 +150,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.hooks.Start(ctx); err != nil {
 		return err
 	}
-	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards}, js, buckets, g.log)
+	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, UsageInterval: cfg.UsageInterval, Shards: cfg.Shards}, js, buckets, g.log)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func run() error {
 	}
 	defer conn.Close()
 	sched, err := scheduler.New(scheduler.Config{
-		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
+		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, UsageInterval: cfg.UsageInterval, Shards: cfg.Shards,
 	}, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
