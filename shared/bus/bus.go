@@ -130,6 +130,20 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 	}); err != nil {
 		return nil, fmt.Errorf("bus: stream %s: %w", subject.UsageStream, err)
 	}
+	if err := declare(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:       subject.TextStream,
+			Subjects:   []string{subject.TextAll},
+			Retention:  jetstream.LimitsPolicy,
+			Storage:    jetstream.FileStorage,
+			Replicas:   cfg.Replicas,
+			Duplicates: DuplicateWin,
+			MaxAge:     MessageTTL,
+		})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", subject.TextStream, err)
+	}
 	var b Buckets
 	for _, kv := range []struct {
 		dst *jetstream.KeyValue

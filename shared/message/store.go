@@ -19,10 +19,10 @@ var ErrNotFound = errors.New("message: not found")
 // maxCASAttempts bounds the re-read-and-retry loop of a status change.
 const maxCASAttempts = 16
 
-// Store keeps message records and texts in KV bucket wa_messages. The
-// record never holds the text; the text key is erased securely (its bytes
-// overwritten in the stream's file store, not just marked deleted) once
-// the message no longer needs it. Safe for concurrent use.
+// Store keeps message records in KV bucket wa_messages and texts in stream
+// WA_MSG_TEXT. The record never holds the text; the text is erased securely
+// (its bytes overwritten in the stream's files, not just marked deleted)
+// once the message no longer needs it. Safe for concurrent use.
 type Store struct {
 	kv jetstream.KeyValue
 	js jetstream.JetStream
@@ -43,8 +43,16 @@ func (s *Store) CreatePending(ctx context.Context, tenant, session string, rec R
 	if err != nil {
 		return Record{}, false, fmt.Errorf("message: encode: %w", err)
 	}
-	if _, err := s.kv.Create(ctx, subject.MessageTextKey(tenant, session, rec.ID), []byte(text)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-		return Record{}, false, fmt.Errorf("message: create text: %w", err)
+	// A retry of a message already accepted must not store its text again
+	// (it may have been erased after delivery).
+	if cur, _, err := s.record(ctx, tenant, session, rec.ID); err == nil {
+		return cur, false, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Record{}, false, err
+	}
+	if _, err := s.js.Publish(ctx, subject.MessageText(tenant, session, rec.ID), []byte(text),
+		jetstream.WithMsgID("text/"+tenant+"/"+session+"/"+rec.ID)); err != nil {
+		return Record{}, false, fmt.Errorf("message: store text: %w", err)
 	}
 	_, err = s.kv.Create(ctx, subject.MessageKey(tenant, session, rec.ID), body)
 	if errors.Is(err, jetstream.ErrKeyExists) {
@@ -63,12 +71,12 @@ func (s *Store) Get(ctx context.Context, tenant, session, id string) (Record, er
 	if err != nil {
 		return Record{}, err
 	}
-	e, err := s.kv.Get(ctx, subject.MessageTextKey(tenant, session, id))
-	switch {
-	case err == nil:
-		rec.Text = string(e.Value())
-	case !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted):
-		return Record{}, fmt.Errorf("message: get text: %w", err)
+	m, err := s.text(ctx, tenant, session, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if m != nil {
+		rec.Text = string(m.Data)
 	}
 	return rec, nil
 }
@@ -129,32 +137,46 @@ func (s *Store) Advance(ctx context.Context, tenant, session, id string, next St
 // EraseText removes a message's text for good: the stream message holding
 // it is deleted with its bytes overwritten. No error when there is none.
 func (s *Store) EraseText(ctx context.Context, tenant, session, id string) error {
-	e, err := s.kv.Get(ctx, subject.MessageTextKey(tenant, session, id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return nil
+	for {
+		m, err := s.text(ctx, tenant, session, id)
+		if err != nil || m == nil {
+			return err
+		}
+		st, err := s.textStream(ctx)
+		if err != nil {
+			return err
+		}
+		if err := st.SecureDeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return fmt.Errorf("message: erase text: %w", err)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("message: get text: %w", err)
-	}
-	st, err := s.bucketStream(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.SecureDeleteMsg(ctx, e.Revision()); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return fmt.Errorf("message: erase text: %w", err)
-	}
-	return nil
 }
 
-func (s *Store) bucketStream(ctx context.Context) (jetstream.Stream, error) {
+// text reads the stored text of a message, or nil when there is none.
+func (s *Store) text(ctx context.Context, tenant, session, id string) (*jetstream.RawStreamMsg, error) {
+	st, err := s.textStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := st.GetLastMsgForSubject(ctx, subject.MessageText(tenant, session, id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message: get text: %w", err)
+	}
+	return m, nil
+}
+
+func (s *Store) textStream(ctx context.Context) (jetstream.Stream, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stream != nil {
 		return s.stream, nil
 	}
-	st, err := s.js.Stream(ctx, subject.KVStream(subject.MessagesBucket))
+	st, err := s.js.Stream(ctx, subject.TextStream)
 	if err != nil {
-		return nil, fmt.Errorf("message: bucket stream: %w", err)
+		return nil, fmt.Errorf("message: text stream: %w", err)
 	}
 	s.stream = st
 	return st, nil

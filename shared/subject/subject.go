@@ -62,9 +62,17 @@ const (
 	SchedulerStateBucket = "wa_scheduler_state"
 
 	// MessagesBucket holds the small per-message record of every outbound
-	// message (status, no text) under m.<tenant>.<session>.<id>, and its
-	// text until delivery under t.<tenant>.<session>.<id>.
+	// message (status, no text) under m.<tenant>.<session>.<id>.
 	MessagesBucket = "wa_messages"
+	// TextStream holds the text of outbound messages until delivery, one
+	// message per text on wa.msgtext.<tenant>.<session>.<id>. It is a plain
+	// stream, not a bucket, because a delivered text is erased with its
+	// bytes overwritten (KV streams refuse message deletes).
+	TextStream = "WA_MSG_TEXT"
+	// TextPrefix starts every text subject.
+	TextPrefix = "wa.msgtext"
+	// TextAll matches every text subject.
+	TextAll = TextPrefix + ".>"
 
 	// UsageStream holds the usage reports the scheduler publishes for billing.
 	UsageStream = "WA_USAGE"
@@ -96,9 +104,9 @@ func MessageKey(tenant, session, id string) string {
 	return "m." + tenant + "." + session + "." + id
 }
 
-// MessageTextKey is the key of a message's text in MessagesBucket.
-func MessageTextKey(tenant, session, id string) string {
-	return "t." + tenant + "." + session + "." + id
+// MessageText is the subject of a message's text in TextStream.
+func MessageText(tenant, session, id string) string {
+	return TextPrefix + "." + tenant + "." + session + "." + id
 }
 
 // EventTypeFilter matches one event type of every session.
