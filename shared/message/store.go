@@ -71,6 +71,9 @@ func (s *Store) Get(ctx context.Context, tenant, session, id string) (Record, er
 	if err != nil {
 		return Record{}, err
 	}
+	if rec.Status.Final() && !rec.Logging {
+		return rec, nil // its text is being erased, if it is not gone already
+	}
 	m, err := s.text(ctx, tenant, session, id)
 	if err != nil {
 		return Record{}, err
