@@ -2,8 +2,8 @@ package standalone_test
 
 import (
 	"bytes"
-	"database/sql"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"io/fs"
 	"os"

@@ -26,7 +26,6 @@ type chatStates struct {
 	list []ChatState
 }
 
-
 // onChatState records a <chatstate> node; it needs no answer.
 func (s *Server) onChatState(node *waBinary.Node) {
 	to, ok := node.Attrs["to"].(types.JID)
