@@ -48,7 +48,7 @@ func (h *hookRecorder) statuses(id string) []string {
 }
 
 // registerPhone registers a WhatsApp account at the simulator.
-func registerPhone(t *testing.T, phone string) {
+func registerPhone(t testing.TB, phone string) {
 	t.Helper()
 	if code, out := simPost(t, "/phones", map[string]any{"phone": phone, "push_name": "Bob"}); code != 200 {
 		t.Fatalf("register phone: %d %v", code, out)
@@ -56,7 +56,7 @@ func registerPhone(t *testing.T, phone string) {
 }
 
 // inbox returns what a simulated phone received.
-func inbox(t *testing.T, phone string) []map[string]any {
+func inbox(t testing.TB, phone string) []map[string]any {
 	t.Helper()
 	resp, err := http.Get("http://" + sim.ControlAddr() + "/phones/" + strings.TrimPrefix(phone, "+") + "/messages")
 	if err != nil {
@@ -73,7 +73,7 @@ func inbox(t *testing.T, phone string) []map[string]any {
 }
 
 // waitInbox polls a phone's inbox until it holds message id; it returns it.
-func waitInbox(t *testing.T, phone, id string, within time.Duration) map[string]any {
+func waitInbox(t testing.TB, phone, id string, within time.Duration) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
