@@ -15,6 +15,10 @@ import (
 // benchChats is how many simulated phones the send benchmarks message.
 const benchChats = 1000
 
+// perMessage is how many copies of one message the simulator's phones
+// receive: the chat's phone and, device-sent, the session's own phone.
+const perMessage = 2
+
 // benchSender is a linked session with account protection off and Signal
 // sessions set up with every chat (one message each, delivered).
 type benchSender struct {
@@ -29,12 +33,12 @@ func newBenchSender(b *testing.B, sessions, chats int, prefix string) *benchSend
 	s := &benchSender{a: a, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
 	for i := range sessions {
 		id := fmt.Sprintf("bench%d", i)
-		link(b, a, id, fmt.Sprintf("+1555%s%03d", prefix, i))
+		link(b, a, id, fmt.Sprintf("+1555%s%05d", prefix, i))
 		a.must(200, "PATCH", "/api/v1/sessions/"+id, map[string]any{"account_protection": false})
 		s.ids = append(s.ids, id)
 	}
 	for i := range chats {
-		p := fmt.Sprintf("+1556%s%04d", prefix, i)
+		p := fmt.Sprintf("+1556%s%05d", prefix, i)
 		if _, err := sim.RegisterPhone(p, "Chat"); err != nil {
 			b.Fatal(err)
 		}
@@ -44,13 +48,13 @@ func newBenchSender(b *testing.B, sessions, chats int, prefix string) *benchSend
 	// list cache; wait until every one arrived.
 	base := sim.InboundStats().Received
 	s.run(b, chats, 32, 0, nil)
-	s.waitReceived(b, base+int64(chats), time.Minute)
+	s.waitReceived(b, base+perMessage*int64(chats), time.Minute)
 	return s
 }
 
 // post sends message i (chat i mod chats, session i mod sessions) and
 // returns its id and the accept latency.
-func (s *benchSender) post(b *testing.B, i int) (string, time.Duration) {
+func (s *benchSender) post(i int) (string, time.Duration, error) {
 	body, _ := json.Marshal(map[string]string{"to": s.phones[i%len(s.phones)], "text": "bench message " + strconv.Itoa(i)})
 	req, _ := http.NewRequest("POST", s.a.base+"/api/v1/sessions/"+s.ids[i%len(s.ids)]+"/messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -58,7 +62,7 @@ func (s *benchSender) post(b *testing.B, i int) (string, time.Duration) {
 	start := time.Now()
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		b.Fatal(err)
+		return "", 0, err
 	}
 	var out struct {
 		Message struct {
@@ -69,15 +73,17 @@ func (s *benchSender) post(b *testing.B, i int) (string, time.Duration) {
 	resp.Body.Close()
 	took := time.Since(start)
 	if resp.StatusCode != 202 {
-		b.Fatalf("send: %d", resp.StatusCode)
+		return "", 0, fmt.Errorf("send: status %d", resp.StatusCode)
 	}
-	return out.Message.ID, took
+	return out.Message.ID, took, nil
 }
 
 // run posts n messages from conc clients, at rate per second (0: as fast
 // as they go); sent, when set, receives id → post time.
 func (s *benchSender) run(b *testing.B, n, conc int, rate float64, sent func(i int, id string, at time.Time, accept time.Duration)) {
 	var wg sync.WaitGroup
+	var errOnce sync.Once
+	var firstErr error
 	next := make(chan int)
 	for range conc {
 		wg.Add(1)
@@ -85,7 +91,11 @@ func (s *benchSender) run(b *testing.B, n, conc int, rate float64, sent func(i i
 			defer wg.Done()
 			for i := range next {
 				at := time.Now()
-				id, accept := s.post(b, i)
+				id, accept, err := s.post(i)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					continue
+				}
 				if sent != nil {
 					sent(i, id, at, accept)
 				}
@@ -103,6 +113,9 @@ func (s *benchSender) run(b *testing.B, n, conc int, rate float64, sent func(i i
 	}
 	close(next)
 	wg.Wait()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
 }
 
 func (s *benchSender) waitReceived(b *testing.B, want int64, within time.Duration) {
@@ -134,7 +147,7 @@ func BenchmarkSendThroughput(b *testing.B) {
 				accepts = append(accepts, d)
 				mu.Unlock()
 			})
-			s.waitReceived(b, base+n, 2*time.Minute)
+			s.waitReceived(b, base+perMessage*n, 2*time.Minute)
 			took := time.Since(start)
 			b.StopTimer()
 			b.ReportMetric(float64(n)/took.Seconds(), "msgs/s")
@@ -159,7 +172,7 @@ func BenchmarkSendLatency(b *testing.B) {
 		posted[id], accepts = at, append(accepts, d)
 		mu.Unlock()
 	})
-	s.waitReceived(b, base+n, time.Minute)
+	s.waitReceived(b, base+perMessage*n, time.Minute)
 	b.StopTimer()
 	var lat []time.Duration
 	for _, p := range s.phones {

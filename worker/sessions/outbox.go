@@ -33,10 +33,11 @@ type sendItem struct {
 // queueSend adds a send command to the outbox and starts its goroutine if
 // none runs. It reports false when the session is closed.
 func (s *Session) queueSend(cmd command.Command, done Done) bool {
+	// s.mu is held throughout (then o.mu), so Close, which sets closed under
+	// s.mu before refusing what is queued, never misses an item.
 	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	defer s.mu.Unlock()
+	if s.closed {
 		return false
 	}
 	o := &s.out
