@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/command"
 	"github.com/switchboard-gw/switchboard/shared/message"
+	"github.com/switchboard-gw/switchboard/shared/msglog"
 	"github.com/switchboard-gw/switchboard/shared/session"
 )
 
@@ -47,7 +48,9 @@ func (s *Service) Send(ctx context.Context, tenant, id string, in SendInput) (me
 		return message.Record{}, err
 	}
 	cmd := s.newCommand(tenant, id, command.Send, in.IdempotencyKey)
-	cmd.To, cmd.Text, cmd.MessageID = to, in.Text, message.IDFromCommand(cmd.ID)
+	// The command carries no text: WA_CMD is on disk, the text only in
+	// memory (stream WA_MSG_TEXT) until delivery.
+	cmd.To, cmd.MessageID = to, message.IDFromCommand(cmd.ID)
 	now := s.now()
 	msg := message.Record{
 		ID: cmd.MessageID, Direction: message.Outbound, To: to, Status: message.StatusPending,
@@ -70,7 +73,7 @@ func (s *Service) Send(ctx context.Context, tenant, id string, in SendInput) (me
 
 // withText is rec as the sender sees it right after accepting.
 func withText(rec message.Record, text string) message.Record {
-	if !rec.Status.Final() || rec.Logging {
+	if !rec.Status.Final() {
 		rec.Text = text
 	}
 	return rec
@@ -93,6 +96,13 @@ func (s *Service) Message(ctx context.Context, tenant, id, msgID string) (messag
 	}
 	if err != nil {
 		return message.Record{}, s.natsErr("get message", err)
+	}
+	if rec.Status.Final() && rec.Logging {
+		// Delivered texts live on only in the message log.
+		var e msglog.GetReply
+		if err := s.askLog(ctx, msglog.VerbGet, tenant, id, msglog.GetRequest{ID: msgID}, &e); err == nil && e.Found {
+			rec.Text = e.Entry.Text
+		}
 	}
 	return rec, nil
 }

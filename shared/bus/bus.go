@@ -24,6 +24,9 @@ const (
 	// MessageTTL is how long a message record (status, no text) stays in
 	// wa_messages; a text still there that long is dropped with it.
 	MessageTTL = 7 * 24 * time.Hour
+	// TextMaxBytes bounds the memory the texts of undelivered messages take;
+	// when it is full, new messages are refused (503) until some deliver.
+	TextMaxBytes = 512 << 20
 	// UsageMaxAge is how long usage reports stay in WA_USAGE.
 	UsageMaxAge = 90 * 24 * time.Hour
 	// MarkerTTL is how long a lease or heartbeat that expired stays as a
@@ -132,13 +135,18 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 	}
 	if err := declare(ctx, func(ctx context.Context) error {
 		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:       subject.TextStream,
-			Subjects:   []string{subject.TextAll},
-			Retention:  jetstream.LimitsPolicy,
-			Storage:    jetstream.FileStorage,
+			Name:      subject.TextStream,
+			Subjects:  []string{subject.TextAll},
+			Retention: jetstream.LimitsPolicy,
+			// Memory: a text never reaches a disk, so nothing of it
+			// outlives its deletion at delivery (with replicas, a worker's
+			// crash or one NATS node's loss keeps it).
+			Storage:    jetstream.MemoryStorage,
 			Replicas:   cfg.Replicas,
 			Duplicates: DuplicateWin,
 			MaxAge:     MessageTTL,
+			MaxBytes:   TextMaxBytes,
+			Discard:    jetstream.DiscardNew,
 		})
 		return err
 	}); err != nil {

@@ -39,6 +39,9 @@ const (
 	ErrLoggedOut     = "session_logged_out"
 	ErrTimedOut      = "timed_out"
 	ErrSendFailed    = "send_failed"
+	// ErrTextLost: the text was gone before the message's turn (every NATS
+	// server restarted meanwhile: texts are kept in memory only).
+	ErrTextLost = "text_lost"
 )
 
 // rank orders statuses; a status only ever moves to a higher rank. failed

@@ -19,10 +19,10 @@ var ErrNotFound = errors.New("message: not found")
 // maxCASAttempts bounds the re-read-and-retry loop of a status change.
 const maxCASAttempts = 16
 
-// Store keeps message records in KV bucket wa_messages and texts in stream
-// WA_MSG_TEXT. The record never holds the text; the text is erased securely
-// (its bytes overwritten in the stream's files, not just marked deleted)
-// once the message no longer needs it. Safe for concurrent use.
+// Store keeps message records in KV bucket wa_messages and texts in the
+// in-memory stream WA_MSG_TEXT. The record never holds the text; the text
+// is deleted once the message is delivered, read or failed. Safe for
+// concurrent use.
 type Store struct {
 	kv jetstream.KeyValue
 	js jetstream.JetStream
@@ -50,9 +50,11 @@ func (s *Store) CreatePending(ctx context.Context, tenant, session string, rec R
 	} else if !errors.Is(err, ErrNotFound) {
 		return Record{}, false, err
 	}
-	if _, err := s.js.Publish(ctx, subject.MessageText(tenant, session, rec.ID), []byte(text),
-		jetstream.WithMsgID("text/"+tenant+"/"+session+"/"+rec.ID)); err != nil {
-		return Record{}, false, fmt.Errorf("message: store text: %w", err)
+	if text != "" {
+		if _, err := s.js.Publish(ctx, subject.MessageText(tenant, session, rec.ID), []byte(text),
+			jetstream.WithMsgID("text/"+tenant+"/"+session+"/"+rec.ID)); err != nil {
+			return Record{}, false, fmt.Errorf("message: store text: %w", err)
+		}
 	}
 	_, err = s.kv.Create(ctx, subject.MessageKey(tenant, session, rec.ID), body)
 	if errors.Is(err, jetstream.ErrKeyExists) {
@@ -71,8 +73,8 @@ func (s *Store) Get(ctx context.Context, tenant, session, id string) (Record, er
 	if err != nil {
 		return Record{}, err
 	}
-	if rec.Status.Final() && !rec.Logging {
-		return rec, nil // its text is being erased, if it is not gone already
+	if rec.Status.Final() {
+		return rec, nil // its text is being deleted, if it is not gone already
 	}
 	m, err := s.text(ctx, tenant, session, id)
 	if err != nil {
@@ -137,8 +139,17 @@ func (s *Store) Advance(ctx context.Context, tenant, session, id string, next St
 	}
 }
 
-// EraseText removes a message's text for good: the stream message holding
-// it is deleted with its bytes overwritten. No error when there is none.
+// Text returns a message's stored text; ok is false when there is none.
+func (s *Store) Text(ctx context.Context, tenant, session, id string) (text string, ok bool, err error) {
+	m, err := s.text(ctx, tenant, session, id)
+	if err != nil || m == nil {
+		return "", false, err
+	}
+	return string(m.Data), true, nil
+}
+
+// EraseText deletes a message's text (every copy). No error when there is
+// none.
 func (s *Store) EraseText(ctx context.Context, tenant, session, id string) error {
 	for {
 		m, err := s.text(ctx, tenant, session, id)

@@ -66,6 +66,8 @@ const (
 	columns    = `seq, id, direction, chat, sender, recipient, text, status, error, created_at, updated_at`
 	listQuery  = `SELECT ` + columns + ` FROM switchboard_messages
 		WHERE tenant=$1 AND session=$2 AND seq < $3 ORDER BY seq DESC LIMIT $4`
+	getQuery = `SELECT ` + columns + ` FROM switchboard_messages
+		WHERE tenant=$1 AND session=$2 AND id=$3 AND direction=$4`
 	listChatQuery = `SELECT ` + columns + ` FROM switchboard_messages
 		WHERE tenant=$1 AND session=$2 AND chat=$3 AND seq < $4 ORDER BY seq DESC LIMIT $5`
 )
@@ -86,6 +88,24 @@ func (s *Store) SetStatus(ctx context.Context, tenant, session, id string, st me
 		return fmt.Errorf("msglog: set status: %w", err)
 	}
 	return nil
+}
+
+// Get returns one logged outbound message; ok is false when it is not logged.
+func (s *Store) Get(ctx context.Context, tenant, session, id string) (Entry, bool, error) {
+	var e Entry
+	var dir, st string
+	var created, updated int64
+	err := s.db.QueryRowContext(ctx, getQuery, tenant, session, id, string(message.Outbound)).Scan(
+		&e.Seq, &e.ID, &dir, &e.Chat, &e.From, &e.To, &e.Text, &st, &e.Error, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("msglog: get: %w", err)
+	}
+	e.Direction, e.Status = message.Direction(dir), message.Status(st)
+	e.CreatedAt, e.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return e, true, nil
 }
 
 // Erase deletes a session's whole log and returns how many rows went.

@@ -20,8 +20,22 @@ type EraseReply struct {
 	Error   string `json:"error,omitempty"`
 }
 
+// GetRequest is the body of a wa.msglog.get.<tenant>.<session> request:
+// one outbound message.
+type GetRequest struct {
+	ID string `json:"id"`
+}
+
+// GetReply answers a GetRequest.
+type GetReply struct {
+	Found bool   `json:"found"`
+	Entry Entry  `json:"entry"`
+	Error string `json:"error,omitempty"`
+}
+
 // Verbs of the request subjects.
 const (
 	VerbList  = "list"
 	VerbErase = "erase"
+	VerbGet   = "get"
 )

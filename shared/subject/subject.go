@@ -65,9 +65,8 @@ const (
 	// message (status, no text) under m.<tenant>.<session>.<id>.
 	MessagesBucket = "wa_messages"
 	// TextStream holds the text of outbound messages until delivery, one
-	// message per text on wa.msgtext.<tenant>.<session>.<id>. It is a plain
-	// stream, not a bucket, because a delivered text is erased with its
-	// bytes overwritten (KV streams refuse message deletes).
+	// message per text on wa.msgtext.<tenant>.<session>.<id>, in memory
+	// only. The send command carries no text.
 	TextStream = "WA_MSG_TEXT"
 	// TextPrefix starts every text subject.
 	TextPrefix = "wa.msgtext"

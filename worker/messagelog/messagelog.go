@@ -78,6 +78,19 @@ func (r *Responder) handle(m *nats.Msg) {
 			break
 		}
 		reply = msglog.ListReply{Messages: entries, NextBefore: next}
+	case msglog.VerbGet:
+		var req msglog.GetRequest
+		if err := json.Unmarshal(m.Data, &req); err != nil {
+			reply = msglog.GetReply{Error: "malformed request"}
+			break
+		}
+		e, ok, err := r.log.Get(ctx, tenant, session, req.ID)
+		if err != nil {
+			r.zl.Warn("message log read failed", zap.Error(err))
+			reply = msglog.GetReply{Error: "message log unavailable"}
+			break
+		}
+		reply = msglog.GetReply{Found: ok, Entry: e}
 	case msglog.VerbErase:
 		n, err := r.log.Erase(ctx, tenant, session)
 		if err != nil {

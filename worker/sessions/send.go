@@ -30,12 +30,12 @@ func (s *Session) send(cmd command.Command) error {
 	ctx := s.ctx
 	rec, err := s.deps.Messages.Status(ctx, s.tenant, s.id, cmd.MessageID)
 	if errors.Is(err, message.ErrNotFound) {
-		// The record expired or was never written: start it again.
+		// The record expired (and the text with it) or was never written.
 		now := s.deps.Reporter.Now()
 		rec, _, err = s.deps.Messages.CreatePending(ctx, s.tenant, s.id, message.Record{
-			ID: cmd.MessageID, Direction: message.Outbound, To: cmd.To, Status: message.StatusPending,
-			CreatedAt: now, UpdatedAt: now,
-		}, cmd.Text)
+			ID: cmd.MessageID, Direction: message.Outbound, To: cmd.To, Status: message.StatusFailed,
+			Error: message.ErrTextLost, CreatedAt: now, UpdatedAt: now,
+		}, "")
 	}
 	if err != nil {
 		return s.sendErr(err)
@@ -43,6 +43,14 @@ func (s *Session) send(cmd command.Command) error {
 	if rec.Status != message.StatusPending {
 		return nil
 	}
+	text, ok, err := s.deps.Messages.Text(ctx, s.tenant, s.id, cmd.MessageID)
+	if err != nil {
+		return s.sendErr(err)
+	}
+	if !ok {
+		return s.fail(cmd, rec, message.ErrTextLost)
+	}
+	cmd.Text = text
 	to, err := types.ParseJID(cmd.To)
 	if err != nil || to.User == "" {
 		return s.fail(cmd, rec, message.ErrSendFailed)

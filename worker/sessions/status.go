@@ -26,8 +26,8 @@ const (
 // advance moves an outbound message's record to next and reports every step
 // it passed as a message_status event, in order. Steps of one session are
 // serialised, so a receipt racing the send's own update cannot reorder the
-// events. Once the text is no longer needed it is erased, unless the session
-// logs messages.
+// events. Once the text is no longer needed (delivered, read or failed) it
+// is deleted; a logging session has it in its log.
 func (s *Session) advance(id, to string, next message.Status, reason string) {
 	s.statusMu.Lock()
 	defer s.statusMu.Unlock()
@@ -57,7 +57,7 @@ func (s *Session) advance(id, to string, next message.Status, reason string) {
 			s.warn("message log write failed", zap.Error(err))
 		}
 	}
-	if next.Final() && !rec.Logging {
+	if next.Final() {
 		if err := s.deps.Messages.EraseText(ctx, s.tenant, s.id, id); err != nil {
 			s.warn("message text not erased", zap.String("message", id), zap.Error(err))
 		}

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/command"
-	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/worker/report"
 	"github.com/switchboard-gw/switchboard/worker/sessions"
 )
@@ -85,9 +84,6 @@ func (s *Shard) settle(seq uint64, msg jetstream.Msg, cmd command.Command, err e
 		zap.String("verb", string(cmd.Verb)), zap.String("command", cmd.ID)}
 	switch {
 	case err == nil:
-		if cmd.Verb == command.Send {
-			s.eraseCommand(seq)
-		}
 		err = msg.Ack()
 	case errors.Is(err, sessions.ErrGone):
 		s.log.Info("command for unknown session dropped", fields...)
@@ -123,33 +119,4 @@ func fromSubject(subj string, cmd *command.Command) error {
 		return errors.New("subject and body disagree")
 	}
 	return nil
-}
-
-// eraseCommand deletes a settled send command from WA_CMD with its bytes
-// overwritten, before the ack would only mark it deleted: the message text
-// must not stay in the stream's files.
-func (s *Shard) eraseCommand(seq uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Deps.OpTimeout)
-	defer cancel()
-	st, err := s.commandStream(ctx)
-	if err == nil {
-		err = st.SecureDeleteMsg(ctx, seq)
-	}
-	if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		s.log.Warn("send command not erased", zap.Uint64("seq", seq), zap.Error(err))
-	}
-}
-
-func (s *Shard) commandStream(ctx context.Context) (jetstream.Stream, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stream != nil {
-		return s.stream, nil
-	}
-	st, err := s.cfg.JS.Stream(ctx, subject.CommandStream)
-	if err != nil {
-		return nil, err
-	}
-	s.stream = st
-	return st, nil
 }

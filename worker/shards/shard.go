@@ -89,8 +89,6 @@ type Shard struct {
 	mu       sync.Mutex
 	actors   map[string]*sessions.Session
 	inflight map[uint64]jetstream.Msg
-	// stream is WA_CMD, for erasing settled send commands.
-	stream jetstream.Stream
 }
 
 // New returns a shard; Start begins owning it.
