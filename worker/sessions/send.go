@@ -143,8 +143,12 @@ func onWhatsApp(ctx context.Context, cli *whatsmeow.Client, to types.JID) bool {
 // is gone.
 func (s *Session) awaitReady(ctx context.Context) (*whatsmeow.Client, session.Config, string, error) {
 	deadline := s.deps.Reporter.Now().Add(s.deps.SendWait)
-	for {
-		snap, err := s.freshRecord()
+	for first := true; ; first = false {
+		read := s.freshRecord
+		if first {
+			read = s.recentRecord // a burst of messages reads the record once
+		}
+		snap, err := read()
 		if err != nil {
 			return nil, session.Config{}, "", err
 		}

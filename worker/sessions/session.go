@@ -119,9 +119,10 @@ type Session struct {
 	// statusMu serialises message status steps of the session.
 	statusMu sync.Mutex
 	// cfg is the session config as last read for message handling, at cfgAt.
-	cfgMu sync.Mutex
-	cfg   session.Config
-	cfgAt time.Time
+	cfgMu     sync.Mutex
+	cfg       session.Config
+	cfgStatus session.Status
+	cfgAt     time.Time
 }
 
 // New returns the actor of tenant/id owned under fence. snap, when it has a

@@ -73,9 +73,21 @@ func (s *Session) freshRecord() (session.Record, error) {
 		return session.Record{}, err
 	}
 	s.cfgMu.Lock()
-	s.cfg, s.cfgAt = snap.Record.Config, time.Now()
+	s.cfg, s.cfgStatus, s.cfgAt = snap.Record.Config, snap.Record.State.Status, time.Now()
 	s.cfgMu.Unlock()
 	return snap.Record, nil
+}
+
+// recentRecord is the session's config and status as read at most
+// configFresh ago, read again when older.
+func (s *Session) recentRecord() (session.Record, error) {
+	s.cfgMu.Lock()
+	cfg, st, at := s.cfg, s.cfgStatus, s.cfgAt
+	s.cfgMu.Unlock()
+	if !at.IsZero() && time.Since(at) < configFresh {
+		return session.Record{Config: cfg, State: session.State{Status: st}}, nil
+	}
+	return s.freshRecord()
 }
 
 // config returns the session's configuration as read at most configFresh
