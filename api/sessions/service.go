@@ -13,8 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/mirror"
-	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/message"
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 )
 
 // Defaults.

@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// hookRecorder is a webhook receiver that keeps every envelope, in order.
-type hookRecorder struct {
+// statusHooks is a webhook receiver that keeps every envelope, in order.
+type statusHooks struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 	got []map[string]any
 }
 
-func newHookRecorder(t *testing.T) *hookRecorder {
-	h := &hookRecorder{}
+func newStatusHooks(t *testing.T) *statusHooks {
+	h := &statusHooks{}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var env map[string]any
@@ -34,7 +34,7 @@ func newHookRecorder(t *testing.T) *hookRecorder {
 }
 
 // statuses returns the message_status steps received for message id.
-func (h *hookRecorder) statuses(id string) []string {
+func (h *statusHooks) statuses(id string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string

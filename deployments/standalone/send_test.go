@@ -11,7 +11,7 @@ import (
 // message goes pending → sent → delivered → read as the phone reads it, and
 // the webhook sees each step in order.
 func TestSendDeliveredRead(t *testing.T) {
-	hooks := newHookRecorder(t)
+	hooks := newStatusHooks(t)
 	_, a := gateway(t, t.TempDir(), "")
 	link(t, a, "snd", "+15550500001")
 	a.must(200, "PATCH", "/api/v1/sessions/snd", map[string]any{
