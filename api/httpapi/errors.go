@@ -49,6 +49,8 @@ var kindStatus = map[sessions.Kind]struct {
 	sessions.KindPairFailed:      {http.StatusUnprocessableEntity, "pair_failed"},
 	sessions.KindUnavailable:     {http.StatusServiceUnavailable, "nats_unavailable"},
 	sessions.KindPairTimeout:     {http.StatusGatewayTimeout, "pair_timeout"},
+	sessions.KindNotReady:        {http.StatusConflict, "session_not_ready"},
+	sessions.KindMessageNotFound: {http.StatusNotFound, "message_not_found"},
 }
 
 // fiberCodes names Fiber's own errors (routing, body limit, timeouts).

@@ -29,6 +29,11 @@ func (s *Server) routes() {
 	v1.Get("/:id/webhooks/dead-letters", s.authed(s.listDeadLetters))
 	v1.Post("/:id/webhooks/dead-letters/replay", s.authed(s.replayDeadLetters))
 	v1.Post("/:id/webhooks/test", s.authed(s.testWebhook))
+	v1.Patch("/:id", s.authed(s.patchSession))
+	v1.Post("/:id/messages", s.authed(s.sendMessage))
+	v1.Get("/:id/messages", s.authed(s.listMessages))
+	v1.Delete("/:id/messages", s.authed(s.eraseMessages))
+	v1.Get("/:id/messages/:message_id", s.authed(s.getMessage))
 
 	s.wasendRoutes()
 	s.wawpRoutes()

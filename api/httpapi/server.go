@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-gw/switchboard/api/sessions"
 	"github.com/switchboard-gw/switchboard/api/webhooks"
 	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/message"
 )
 
 // Connection timeouts of the HTTP server. The write timeout leaves room for
@@ -67,7 +68,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil || b.Leases == nil {
+	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil || b.Leases == nil || b.Messages == nil {
 		return nil, errors.New("httpapi: nats connection, jetstream and buckets are required")
 	}
 	log = log.Named("api")
@@ -82,7 +83,8 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait, WebhookGuard: cfg.WebhookGuard}, log)
+	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait,
+		WebhookGuard: cfg.WebhookGuard, Messages: message.NewStore(js, b.Messages)}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}

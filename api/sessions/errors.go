@@ -23,6 +23,8 @@ const (
 	KindPairTimeout
 	KindUnavailable
 	KindSessionRunning
+	KindNotReady
+	KindMessageNotFound
 )
 
 // Error is a domain error. Message is safe to show to the client; Err, the
@@ -66,6 +68,8 @@ var (
 	ErrPairTimeout     = &Error{Kind: KindPairTimeout, Message: "no pair code arrived in time"}
 	ErrUnavailable     = &Error{Kind: KindUnavailable, Message: "nats is unavailable, retry later"}
 	ErrSessionRunning  = &Error{Kind: KindSessionRunning, Message: "session is already running; only a STOPPED, FAILED or CREATED session can be restarted"}
+	ErrNotReady        = &Error{Kind: KindNotReady, Message: "session is not WORKING"}
+	ErrMessageNotFound = &Error{Kind: KindMessageNotFound, Message: "message not found"}
 )
 
 // invalid returns an ErrInvalidRequest-kind error with a specific message.

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/mirror"
+	"github.com/switchboard-gw/switchboard/shared/message"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	Sessions jetstream.KeyValue
 	// Mirror answers reads. Required.
 	Mirror *mirror.Mirror
+	// Messages keeps outbound message records. Required.
+	Messages *message.Store
 	// PairWait caps how long Pair waits for the worker's pair code.
 	PairWait time.Duration
 	// OpTimeout bounds each NATS operation of a request.
@@ -57,8 +60,8 @@ func (c *Config) defaults() {
 
 // Validate reports missing dependencies.
 func (c Config) Validate() error {
-	if c.NC == nil || c.JS == nil || c.Sessions == nil || c.Mirror == nil {
-		return errors.New("sessions: NC, JS, Sessions and Mirror are required")
+	if c.NC == nil || c.JS == nil || c.Sessions == nil || c.Mirror == nil || c.Messages == nil {
+		return errors.New("sessions: NC, JS, Sessions, Mirror and Messages are required")
 	}
 	return nil
 }

@@ -31,13 +31,13 @@ const adminKey = "admin-test-key"
 // Webhook receivers in these tests listen on loopback, so the SSRF guard is
 // opened explicitly (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE); tweak may change
 // the configuration further.
-func gateway(t *testing.T, dataDir, dbURL string, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
+func gateway(t testing.TB, dataDir, dbURL string, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
 	t.Helper()
 	return gatewayLogged(t, dataDir, dbURL, zap.NewNop(), tweak...)
 }
 
 // gatewayLogged is gateway with the process logger log.
-func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
+func gatewayLogged(t testing.TB, dataDir, dbURL string, log *zap.Logger, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
 	t.Helper()
 	cfg := config.Config{
 		HTTPAddr:            "127.0.0.1:0",
@@ -72,7 +72,7 @@ func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger, tweak .
 
 // api is a tiny HTTP client for the gateway.
 type api struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	key  string
 }
@@ -147,7 +147,7 @@ func (a *api) waitQR(id string, within time.Duration) string {
 }
 
 // simPost calls the simulator's control API.
-func simPost(t *testing.T, path string, body any) (int, map[string]any) {
+func simPost(t testing.TB, path string, body any) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	resp, err := http.Post("http://"+sim.ControlAddr()+path, "application/json", bytes.NewReader(b))
@@ -160,7 +160,7 @@ func simPost(t *testing.T, path string, body any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-func simStats(t *testing.T) map[string]float64 {
+func simStats(t testing.TB) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + sim.ControlAddr() + "/stats")
 	if err != nil {
@@ -173,7 +173,7 @@ func simStats(t *testing.T) map[string]float64 {
 }
 
 // link creates a session and links it by QR to phone; it returns the device jid.
-func link(t *testing.T, a *api, id, phone string) string {
+func link(t testing.TB, a *api, id, phone string) string {
 	t.Helper()
 	a.must(201, "POST", "/api/v1/sessions", map[string]any{"id": id, "name": "n-" + id})
 	qr := a.waitQR(id, 20*time.Second)

@@ -29,10 +29,11 @@ func TestLifecycleOverHTTP(t *testing.T) {
 	pairings := simStats(t)["pairings"]
 	a.must(200, "POST", "/api/v1/sessions/life/disconnect", nil)
 	a.waitStatus("life", "disconnected", 10*time.Second)
+	// Account protection (on by default) spaces a session's connects 10 s.
 	a.must(200, "POST", "/api/v1/sessions/life/connect", nil)
-	a.waitStatus("life", "logged_in", 10*time.Second)
+	a.waitStatus("life", "logged_in", 25*time.Second)
 	a.must(200, "POST", "/api/v1/sessions/life/restart", nil)
-	a.waitStatus("life", "logged_in", 10*time.Second)
+	a.waitStatus("life", "logged_in", 25*time.Second)
 	if simStats(t)["pairings"] != pairings {
 		t.Fatal("reconnecting a linked session paired again")
 	}

@@ -28,10 +28,12 @@ const LivenessPeriod = session.LivenessPeriod
 
 // Defaults.
 const (
-	DefaultInterval    = 15 * time.Minute
-	DefaultStuckAfter  = 60 * time.Second
-	DefaultMaxAttempts = 5
-	DefaultBaseBackoff = 5 * time.Minute
+	DefaultInterval = 15 * time.Minute
+	// DefaultUsageInterval is the usage report period.
+	DefaultUsageInterval = time.Hour
+	DefaultStuckAfter    = 60 * time.Second
+	DefaultMaxAttempts   = 5
+	DefaultBaseBackoff   = 5 * time.Minute
 	// DefaultKeepaliveTimeout is three missed liveness periods.
 	DefaultKeepaliveTimeout = 3 * LivenessPeriod
 	// minInterval keeps sweep ids (unix seconds of the tick) unique.
@@ -57,6 +59,9 @@ type Config struct {
 	// may be before its socket counts as dead (default 3×LivenessPeriod);
 	// negative turns the check off.
 	KeepaliveTimeout time.Duration
+	// UsageInterval is the billing usage period (SWITCHBOARD_USAGE_INTERVAL),
+	// aligned on unix time multiples.
+	UsageInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -69,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Shards == 0 {
 		c.Shards = shard.DefaultCount
+	}
+	if c.UsageInterval == 0 {
+		c.UsageInterval = DefaultUsageInterval
 	}
 	if c.StuckAfter == 0 {
 		c.StuckAfter = DefaultStuckAfter
@@ -94,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.Shards < 1 {
 		return errors.New("scheduler: Shards must be positive")
+	}
+	if c.UsageInterval < minInterval {
+		return fmt.Errorf("scheduler: UsageInterval must be at least %v", minInterval)
 	}
 	if err := c.rules().Validate(); err != nil {
 		return fmt.Errorf("scheduler: %w", err)

@@ -119,6 +119,10 @@ func (s *Scheduler) newCron(ctx context.Context) (gocron.Scheduler, error) {
 		_ = c.Shutdown()
 		return nil, fmt.Errorf("scheduler: sweep job: %w", err)
 	}
+	if err := s.addUsageJob(ctx, c); err != nil {
+		_ = c.Shutdown()
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -21,6 +21,14 @@ const (
 	PairingTTL   = 5 * time.Minute
 	DuplicateWin = 2 * time.Minute
 	EventMaxAge  = 7 * 24 * time.Hour
+	// MessageTTL is how long a message record (status, no text) stays in
+	// wa_messages; a text still there that long is dropped with it.
+	MessageTTL = 7 * 24 * time.Hour
+	// TextMaxBytes bounds the memory the texts of undelivered messages take;
+	// when it is full, new messages are refused (503) until some deliver.
+	TextMaxBytes = 512 << 20
+	// UsageMaxAge is how long usage reports stay in WA_USAGE.
+	UsageMaxAge = 90 * 24 * time.Hour
 	// MarkerTTL is how long a lease or heartbeat that expired stays as a
 	// delete marker: watchers see the expiry at once (a crashed worker's
 	// shards are taken over at LeaseTTL, not at the next rebalance).
@@ -79,6 +87,8 @@ type Buckets struct {
 	Liveness jetstream.KeyValue
 	Workers  jetstream.KeyValue
 	Sched    jetstream.KeyValue
+	// Messages holds outbound message records and texts until delivery.
+	Messages jetstream.KeyValue
 }
 
 // Ensure creates or updates the streams and buckets and returns the buckets.
@@ -115,6 +125,39 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 	}); err != nil {
 		return nil, fmt.Errorf("bus: stream %s: %w", subject.EventStream, err)
 	}
+	if err := declare(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:       subject.UsageStream,
+			Subjects:   []string{subject.UsageAll},
+			Retention:  jetstream.LimitsPolicy,
+			Storage:    jetstream.FileStorage,
+			Replicas:   cfg.Replicas,
+			Duplicates: DuplicateWin,
+			MaxAge:     UsageMaxAge,
+		})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", subject.UsageStream, err)
+	}
+	if err := declare(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:      subject.TextStream,
+			Subjects:  []string{subject.TextAll},
+			Retention: jetstream.LimitsPolicy,
+			// Memory: a text never reaches a disk, so nothing of it
+			// outlives its deletion at delivery (with replicas, a worker's
+			// crash or one NATS node's loss keeps it).
+			Storage:    jetstream.MemoryStorage,
+			Replicas:   cfg.Replicas,
+			Duplicates: DuplicateWin,
+			MaxAge:     MessageTTL,
+			MaxBytes:   TextMaxBytes,
+			Discard:    jetstream.DiscardNew,
+		})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", subject.TextStream, err)
+	}
 	var b Buckets
 	for _, kv := range []struct {
 		dst *jetstream.KeyValue
@@ -126,6 +169,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 		{&b.Liveness, jetstream.KeyValueConfig{Bucket: subject.LivenessBucket, History: 1, TTL: LivenessTTL}},
 		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
 		{&b.Sched, jetstream.KeyValueConfig{Bucket: subject.SchedulerBucket, History: 1, TTL: LeaseTTL}},
+		{&b.Messages, jetstream.KeyValueConfig{Bucket: subject.MessagesBucket, History: 1, TTL: MessageTTL}},
 	} {
 		c := kv.cfg
 		c.Replicas = cfg.Replicas

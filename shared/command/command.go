@@ -26,12 +26,14 @@ const (
 	Logout Verb = "logout"
 	// Delete disconnects, unlinks and removes the session.
 	Delete Verb = "delete"
+	// Send sends one text message (To, Text, MessageID).
+	Send Verb = "send"
 )
 
 // Valid reports whether v is a known verb.
 func (v Verb) Valid() bool {
 	switch v {
-	case Start, Stop, Restart, Pair, Logout, Delete:
+	case Start, Stop, Restart, Pair, Logout, Delete, Send:
 		return true
 	}
 	return false
@@ -50,6 +52,13 @@ type Command struct {
 	ShowPushNotification bool `json:"show_push_notification,omitempty"`
 	// Reason says who asked and why (api, scheduler sweep…).
 	Reason string `json:"reason,omitempty"`
+	// To is the recipient JID (Send only).
+	To string `json:"to,omitempty"`
+	// Text is the message text (Send only).
+	Text string `json:"text,omitempty"`
+	// MessageID is the WhatsApp message id, fixed by the api from the
+	// command id (Send only).
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // Encode returns the JSON body of c.

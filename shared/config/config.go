@@ -25,11 +25,14 @@ type Config struct {
 	Shards              int           `env:"SWITCHBOARD_SHARDS" envDefault:"64"`
 	Replicas            int           `env:"SWITCHBOARD_REPLICAS" envDefault:"1"`
 	HealthcheckInterval time.Duration `env:"SWITCHBOARD_HEALTHCHECK_INTERVAL" envDefault:"15m"`
-	WASimulator         string        `env:"SWITCHBOARD_WA_SIMULATOR"`
-	SimWSAddr           string        `env:"SWITCHBOARD_SIM_WS_ADDR" envDefault:"127.0.0.1:3998"`
-	SimControlAddr      string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
-	WorkerID            string        `env:"SWITCHBOARD_WORKER_ID"`
-	LogLevel            string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
+	// UsageInterval is the period of the scheduler's usage reports for
+	// billing (wa.usage.<tenant>), aligned on unix time multiples.
+	UsageInterval  time.Duration `env:"SWITCHBOARD_USAGE_INTERVAL" envDefault:"1h"`
+	WASimulator    string        `env:"SWITCHBOARD_WA_SIMULATOR"`
+	SimWSAddr      string        `env:"SWITCHBOARD_SIM_WS_ADDR" envDefault:"127.0.0.1:3998"`
+	SimControlAddr string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
+	WorkerID       string        `env:"SWITCHBOARD_WORKER_ID"`
+	LogLevel       string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
 	// ReconnectRate and ReconnectBurst pace every connect a worker makes
 	// (takeovers, restarts, reconnects): connects per second, and how many
 	// may go at once after a quiet spell. 0 = the worker's defaults.
@@ -86,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.HealthcheckInterval <= 0 {
 		return errors.New("config: SWITCHBOARD_HEALTHCHECK_INTERVAL must be positive")
+	}
+	if c.UsageInterval < time.Second {
+		return errors.New("config: SWITCHBOARD_USAGE_INTERVAL must be at least 1s")
 	}
 	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
 		return errors.New("config: SWITCHBOARD_RECONNECT_RATE and SWITCHBOARD_RECONNECT_BURST must not be negative")

@@ -37,6 +37,9 @@ const (
 	// Ping is sent only to a webhook, on request (POST …/webhooks/test), to
 	// check that it receives and verifies deliveries; it is never published.
 	Ping Type = "ping"
+	// MessageStatus fires at each step of an outbound message: sent,
+	// delivered, read or failed (pending is the api's answer itself).
+	MessageStatus Type = "message_status"
 )
 
 // Envelope is the body of every event.
@@ -72,4 +75,12 @@ type Message struct {
 	Chat     string `json:"chat"`
 	PushName string `json:"push_name,omitempty"`
 	Text     string `json:"text,omitempty"`
+}
+
+// MessageStatusData is the data of MessageStatus. It never carries text.
+type MessageStatusData struct {
+	ID     string `json:"id"`
+	To     string `json:"to"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
 }

@@ -29,6 +29,30 @@ type Config struct {
 	MessageLogging    bool      `json:"message_logging"`
 	Proxy             string    `json:"proxy,omitempty"`
 	Webhooks          []Webhook `json:"webhooks,omitempty"`
+	// MessageRate is how many messages per second account protection lets
+	// the session send (0: DefaultMessageRate).
+	MessageRate float64 `json:"message_rate,omitempty"`
+	// MessageBurst is how many messages it may send at once after a quiet
+	// spell (0: DefaultMessageBurst).
+	MessageBurst int `json:"message_burst,omitempty"`
+}
+
+// Account protection defaults for outgoing messages.
+const (
+	DefaultMessageRate  = 1.0
+	DefaultMessageBurst = 3
+)
+
+// Pace returns the session's message rate and burst, defaults applied.
+func (c Config) Pace() (rate float64, burst int) {
+	rate, burst = c.MessageRate, c.MessageBurst
+	if rate <= 0 {
+		rate = DefaultMessageRate
+	}
+	if burst <= 0 {
+		burst = DefaultMessageBurst
+	}
+	return rate, burst
 }
 
 // LivenessPeriod is the contract between workers and the scheduler: while a

@@ -63,7 +63,56 @@ const (
 	// SchedulerStateBucket holds the scheduler's durable bookkeeping (no
 	// TTL): the last handled sweep and per-session restart books.
 	SchedulerStateBucket = "wa_scheduler_state"
+
+	// MessagesBucket holds the small per-message record of every outbound
+	// message (status, no text) under m.<tenant>.<session>.<id>.
+	MessagesBucket = "wa_messages"
+	// TextStream holds the text of outbound messages until delivery, one
+	// message per text on wa.msgtext.<tenant>.<session>.<id>, in memory
+	// only. The send command carries no text.
+	TextStream = "WA_MSG_TEXT"
+	// TextPrefix starts every text subject.
+	TextPrefix = "wa.msgtext"
+	// TextAll matches every text subject.
+	TextAll = TextPrefix + ".>"
+
+	// UsageStream holds the usage reports the scheduler publishes for billing.
+	UsageStream = "WA_USAGE"
+	// UsagePrefix starts every usage subject: wa.usage.<tenant>.
+	UsagePrefix = "wa.usage"
+	// UsageAll matches every usage report.
+	UsageAll = UsagePrefix + ".>"
+
+	// MsgLogPrefix starts the request/reply subjects with which the api asks
+	// any worker (queue group MsgLogQueue) to read or erase a session's
+	// message log: wa.msglog.<verb>.<tenant>.<session>.
+	MsgLogPrefix = "wa.msglog"
+	// MsgLogAll matches every message-log request.
+	MsgLogAll = MsgLogPrefix + ".*.*.*"
+	// MsgLogQueue is the queue group of the workers answering them.
+	MsgLogQueue = "msglog"
 )
+
+// Usage is the subject of one tenant's usage reports.
+func Usage(tenant string) string { return UsagePrefix + "." + tenant }
+
+// MsgLog is the request subject of a message-log verb ("list", "erase").
+func MsgLog(verb, tenant, session string) string {
+	return fmt.Sprintf("%s.%s.%s.%s", MsgLogPrefix, verb, tenant, session)
+}
+
+// MessageKey is the key of a message's record in MessagesBucket.
+func MessageKey(tenant, session, id string) string {
+	return "m." + tenant + "." + session + "." + id
+}
+
+// MessageText is the subject of a message's text in TextStream.
+func MessageText(tenant, session, id string) string {
+	return TextPrefix + "." + tenant + "." + session + "." + id
+}
+
+// EventTypeFilter matches one event type of every session.
+func EventTypeFilter(typ string) string { return EventPrefix + ".*.*." + typ }
 
 // Command is the subject a command for one session is published on.
 func Command(tenant, session, verb string) string {

@@ -112,6 +112,8 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 		s.onReceipt(c, node)
 	case "message":
 		s.onMessage(c, node)
+	case "chatstate":
+		s.onChatState(node)
 	default:
 		// ack, presence, chatstate and the like need no answer.
 	}

@@ -32,6 +32,8 @@ type Server struct {
 
 	faults atomic.Pointer[Faults]
 	stats  counters
+	// chats holds the chat states companions sent (chatstate.go).
+	chats chatStates
 
 	// mu guards the registry (accounts, devices, pending refs and codes,
 	// open connections) and the lifecycle state. Never hold it across I/O.

@@ -66,7 +66,7 @@ func relevant(evt any) bool {
 	case *events.QR, *events.PairSuccess, *events.PairError, *events.Connected, *events.Disconnected,
 		*events.LoggedOut, *events.StreamReplaced, *events.TemporaryBan, *events.ClientOutdated,
 		*events.ConnectFailure, *events.CATRefreshError, *events.KeepAliveTimeout,
-		*events.KeepAliveRestored, *events.PushNameSetting, *pushNameSynced, *events.Message:
+		*events.KeepAliveRestored, *events.PushNameSetting, *pushNameSynced, *events.Message, *events.Receipt:
 		return true
 	}
 	return false
@@ -103,6 +103,7 @@ func (s *Session) newClient(dev *store.Device) error {
 	s.mu.Lock()
 	s.sig = signals{gen: gen, qr: make(chan struct{}), login: make(chan struct{})}
 	s.current = cli
+	s.notifyChanged()
 	s.mu.Unlock()
 	cli.AddEventHandler(func(evt any) {
 		switch evt.(type) {
@@ -110,6 +111,9 @@ func (s *Session) newClient(dev *store.Device) error {
 			s.fire(gen, qrSignal)
 		case *events.Connected:
 			s.fire(gen, loginSignal)
+			s.mu.Lock()
+			s.notifyChanged()
+			s.mu.Unlock()
 		}
 		evt = pushNameEvent(cli, evt)
 		if relevant(evt) {
@@ -150,6 +154,7 @@ func (s *Session) connect() error {
 	}
 	var ctx context.Context
 	ctx, s.clientStop = context.WithCancel(s.ctx)
+	s.lastConnect = time.Now()
 	err := s.client.ConnectContext(ctx)
 	if err != nil && !errors.Is(err, whatsmeow.ErrAlreadyConnected) {
 		if s.linked() {
@@ -190,6 +195,7 @@ func (s *Session) dropClient() {
 	s.mu.Lock()
 	s.sig = signals{gen: s.gen}
 	s.current = nil
+	s.notifyChanged()
 	s.mu.Unlock()
 	cli.RemoveEventHandlers()
 	cli.Disconnect()
@@ -211,4 +217,10 @@ func (s *Session) stopTimer() {
 		s.timer.Stop()
 		s.timer = nil
 	}
+}
+
+// notifyChanged wakes whoever waits on the current client; s.mu is held.
+func (s *Session) notifyChanged() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }

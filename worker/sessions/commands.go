@@ -69,7 +69,7 @@ func (s *Session) start(restart bool) func(*session.State) {
 		return nil
 	}
 	s.retries = 0
-	s.scheduleConnect(0)
+	s.scheduleConnect(s.connectDelay())
 	// The paced connect, then Connected (linked) or QR (registration),
 	// moves the status on.
 	return status(session.StatusStarting, "")
@@ -209,6 +209,11 @@ func (s *Session) delete() error {
 			s.fenced = true
 		}
 		return err
+	}
+	if s.deps.MsgLog != nil {
+		if _, err := s.deps.MsgLog.Erase(ctx, s.tenant, s.id); err != nil {
+			s.logger().Warn("message log not erased", zap.Error(err))
+		}
 	}
 	s.logger().Info("session deleted")
 	s.markGone()

@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/message"
+	"github.com/switchboard-gw/switchboard/shared/msglog"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 )
@@ -27,6 +29,9 @@ const (
 	DefaultLoginWait = 15 * time.Second
 	// DefaultOpTimeout bounds one NATS or database operation.
 	DefaultOpTimeout = 10 * time.Second
+	// DefaultSendWait is how long a message waits for its session to be
+	// logged in before it fails with timed_out.
+	DefaultSendWait = time.Minute
 	// reconnectStep is the added wait per failed reconnect in a row before
 	// the next one queues at the pacer (whatsmeow's own auto-reconnect
 	// waits the same), up to reconnectMaxWait.
@@ -54,6 +59,13 @@ type Deps struct {
 	RegistrationWait time.Duration
 	LoginWait        time.Duration
 	OpTimeout        time.Duration
+	// Messages keeps outbound message records. Required.
+	Messages *message.Store
+	// MsgLog is the message log; nil logs nothing.
+	MsgLog *msglog.Store
+	// SendWait bounds a message's wait for a logged-in session.
+	SendWait time.Duration
+
 	// QRWindow, when positive, replaces the QR window computed from
 	// whatsmeow's code lifetimes (60 s + 5×20 s for six codes, 20 s each
 	// otherwise). Tests shorten it.
@@ -62,8 +74,11 @@ type Deps struct {
 
 // Validate applies defaults and reports missing dependencies.
 func (d *Deps) Validate() error {
-	if d.Reporter == nil || d.Devices == nil || d.NewClient == nil || d.Log == nil || d.Pacer == nil {
-		return errors.New("sessions: Reporter, Devices, NewClient, Log and Pacer are required")
+	if d.Reporter == nil || d.Devices == nil || d.NewClient == nil || d.Log == nil || d.Pacer == nil || d.Messages == nil {
+		return errors.New("sessions: Reporter, Devices, NewClient, Log, Pacer and Messages are required")
+	}
+	if d.SendWait <= 0 {
+		d.SendWait = DefaultSendWait
 	}
 	if d.PairCodeTTL <= 0 {
 		d.PairCodeTTL = DefaultPairCodeTTL

@@ -68,6 +68,8 @@ func (s *Session) onEvent(evt any) error {
 		return s.onPushName(e.name)
 	case *events.Message:
 		s.onMessage(e)
+	case *events.Receipt:
+		s.onReceipt(e)
 	}
 	return nil
 }
@@ -234,4 +236,5 @@ func (s *Session) onMessage(e *events.Message) {
 		}
 	}
 	s.publish(event.MessageReceived, m.ID, m)
+	s.logInbound(e, m)
 }

@@ -105,13 +105,29 @@ type Session struct {
 	// before the next one queues at the pacer.
 	retries int
 	retry   *time.Timer
+	// lastConnect is when the client last dialled (account protection
+	// coalesces start and restart connects to one per connectSpacing).
+	lastConnect time.Time
+
+	// out is the queue of send commands (its own lock and goroutine).
+	out outbox
+	// changed is closed and replaced whenever current changes (guarded by
+	// mu), so a send waiting for a logged-in client wakes up.
+	changed chan struct{}
+	// statusMu serialises message status steps of the session.
+	statusMu sync.Mutex
+	// cfg is the session config as last read for message handling, at cfgAt.
+	cfgMu     sync.Mutex
+	cfg       session.Config
+	cfgStatus session.Status
+	cfgAt     time.Time
 }
 
 // New returns the actor of tenant/id owned under fence. snap, when it has a
 // revision, is the record as loaded by the shard; otherwise the record is
 // read on first use. ctx bounds the actor's life (Close cancels it).
 func New(ctx context.Context, deps *Deps, fence report.Fence, tenant, id string, snap report.Snapshot, onGone func(*Session)) *Session {
-	s := &Session{deps: deps, fence: fence, tenant: tenant, id: id, onGone: onGone}
+	s := &Session{deps: deps, fence: fence, tenant: tenant, id: id, onGone: onGone, changed: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	if snap.Revision != 0 {
 		s.snap, s.loaded = snap, true
@@ -126,8 +142,15 @@ func (s *Session) Tenant() string { return s.tenant }
 // ID is the session id.
 func (s *Session) ID() string { return s.id }
 
-// Command queues cmd; done is called once it is applied or refused.
+// Command queues cmd; done is called once it is applied or refused. Send
+// commands go to the session's outbox, the others to its mailbox.
 func (s *Session) Command(cmd command.Command, done Done) {
+	if cmd.Verb == command.Send {
+		if !s.queueSend(cmd, done) {
+			done(ErrClosed)
+		}
+		return
+	}
 	if !s.enqueue(item{kind: kindCommand, cmd: cmd, done: done}) {
 		done(ErrClosed)
 	}
@@ -186,6 +209,7 @@ func (s *Session) Close(ctx context.Context) error {
 			it.done(ErrClosed)
 		}
 	}
+	s.refuseQueuedSends()
 	if err != nil {
 		// The item being applied is stuck, typically in a connect whose
 		// handshake the server does not answer (whatsmeow waits 20 s and

@@ -31,6 +31,9 @@ type Config struct {
 	// WORKING session goes unwritten (default session.LivenessPeriod; tests
 	// shorten it).
 	LivenessPeriod time.Duration
+	// SendWait bounds how long a message waits for its session to be logged
+	// in before it fails with timed_out (default sessions.DefaultSendWait).
+	SendWait time.Duration
 }
 
 func (c *Config) defaults() {

@@ -19,6 +19,9 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/message"
+	"github.com/switchboard-gw/switchboard/shared/msglog"
+	"github.com/switchboard-gw/switchboard/worker/messagelog"
 	"github.com/switchboard-gw/switchboard/worker/ownership"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
@@ -42,6 +45,7 @@ type Worker struct {
 	scanner *shards.Scanner
 	deps    *sessions.Deps
 	own     *ownership.Ownership
+	logs    *messagelog.Responder
 
 	mu     sync.Mutex
 	shards map[int]*shards.Shard
@@ -77,12 +81,22 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	if err != nil {
 		return nil, err
 	}
+	mlog, err := msglog.New(ds.DB())
+	if err != nil {
+		return nil, err
+	}
+	logs, err := messagelog.New(nc, mlog, log)
+	if err != nil {
+		return nil, err
+	}
 	w := &Worker{
 		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
 		pacer:   p,
 		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
-		deps:    &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p},
-		shards:  make(map[int]*shards.Shard),
+		deps: &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p,
+			Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait},
+		shards: make(map[int]*shards.Shard),
+		logs:   logs,
 	}
 	w.own, err = ownership.New(ownership.Config{
 		ID: cfg.ID, Shards: cfg.Shards, Leases: b.Leases, Workers: b.Workers, TTL: bus.LeaseTTL,
@@ -118,9 +132,15 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.runCtx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	w.mu.Unlock()
 	w.pacer.Start(w.runCtx)
+	if err := w.logs.Start(ctx); err != nil {
+		w.cancel()
+		_ = w.pacer.Stop(ctx)
+		return fmt.Errorf("worker: message log: %w", err)
+	}
 	if err := w.own.Start(w.runCtx); err != nil {
 		w.cancel()
 		_ = w.pacer.Stop(ctx)
+		_ = w.logs.Stop(ctx)
 		return err
 	}
 	w.live = make(chan struct{})
@@ -143,7 +163,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 	if w.live != nil {
 		<-w.live
 	}
-	err = errors.Join(err, w.pacer.Stop(ctx))
+	err = errors.Join(err, w.pacer.Stop(ctx), w.logs.Stop(ctx))
 	w.log.Info("worker stopped")
 	return err
 }
