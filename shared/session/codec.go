@@ -101,23 +101,24 @@ func (c Codec) NeedsReseal(rec Record) bool {
 }
 
 func (c Codec) apply(cfg *Config, fn func(v, field string) (string, error)) error {
+	// Work on a copy: on an error cfg is left exactly as it was.
+	out := *cfg
 	var err error
-	if cfg.Proxy, err = fn(cfg.Proxy, fieldProxy); err != nil {
+	if out.Proxy, err = fn(cfg.Proxy, fieldProxy); err != nil {
 		return fmt.Errorf("session: proxy: %w", err)
 	}
-	if len(cfg.Webhooks) == 0 {
-		return nil
-	}
-	hooks := make([]Webhook, len(cfg.Webhooks))
-	for i, w := range cfg.Webhooks {
-		if w.URL, err = fn(w.URL, fieldWebhookURL); err != nil {
-			return fmt.Errorf("session: webhook url: %w", err)
+	if len(cfg.Webhooks) > 0 {
+		out.Webhooks = make([]Webhook, len(cfg.Webhooks))
+		for i, w := range cfg.Webhooks {
+			if w.URL, err = fn(w.URL, fieldWebhookURL); err != nil {
+				return fmt.Errorf("session: webhook url: %w", err)
+			}
+			if w.Secret, err = fn(w.Secret, fieldWebhookSecret); err != nil {
+				return fmt.Errorf("session: webhook secret: %w", err)
+			}
+			out.Webhooks[i] = w
 		}
-		if w.Secret, err = fn(w.Secret, fieldWebhookSecret); err != nil {
-			return fmt.Errorf("session: webhook secret: %w", err)
-		}
-		hooks[i] = w
 	}
-	cfg.Webhooks = hooks
+	*cfg = out
 	return nil
 }

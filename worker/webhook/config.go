@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -97,6 +98,9 @@ type Config struct {
 	DeadLetterRetention time.Duration
 	// Sealer, when set, encrypts dead-letter bodies at rest.
 	Sealer Sealer
+	// Box opens the sealed secret fields of session records (webhook URLs
+	// and secrets) and seals dead-letter bodies; nil = no master key.
+	Box *secretbox.Box
 }
 
 func (c *Config) defaults() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
@@ -31,6 +32,9 @@ type Config struct {
 	// WORKING session goes unwritten (default session.LivenessPeriod; tests
 	// shorten it).
 	LivenessPeriod time.Duration
+	// Box opens sealed secret fields of session records (the proxy); nil
+	// means no master key is configured.
+	Box *secretbox.Box
 }
 
 func (c *Config) defaults() {

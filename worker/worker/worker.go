@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/worker/ownership"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
@@ -81,7 +82,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
 		pacer:   p,
 		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
-		deps:    &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p},
+		deps:    &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p, Codec: session.Codec{Box: cfg.Box}},
 		shards:  make(map[int]*shards.Shard),
 	}
 	w.own, err = ownership.New(ownership.Config{
