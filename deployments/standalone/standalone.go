@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/nats-io/nats.go"
@@ -72,8 +71,12 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := g.cfg
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("standalone: data dir: %w", err)
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	box, err := g.masterKey(&cfg)
+	if err != nil {
+		return err
 	}
 	if cfg.AdminKey == "" {
 		key, created, err := loadOrCreateAdminKey(cfg.DataDir)
@@ -103,7 +106,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	conn, err := bus.Attach(ctx, g.nc, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Attach(ctx, g.nc, cfg.Bus())
 	if err != nil {
 		return err
 	}
@@ -131,6 +134,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	}
 	// The worker points whatsmeow at the simulator itself when simAddr is set.
 	roles.Worker.Simulator = simAddr
+	roles.Worker.Box = box
 	g.wrk, err = worker.New(roles.Worker, g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err
@@ -144,6 +148,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	}
 	g.hooks, err = webhook.New(webhook.Config{
 		Leases: buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Box: box, Sealer: box, Retention: cfg.EventRetention,
 	}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
@@ -158,6 +163,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
+	roles.API.Box = box
 	g.api, err = httpapi.New(roles.API, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err

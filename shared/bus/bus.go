@@ -20,7 +20,10 @@ const (
 	LeaseTTL     = 10 * time.Second
 	PairingTTL   = 5 * time.Minute
 	DuplicateWin = 2 * time.Minute
-	EventMaxAge  = 7 * 24 * time.Hour
+	// DefaultEventRetention is how long WA_EVT keeps events unless
+	// Config.EventRetention says otherwise (SWITCHBOARD_EVENT_RETENTION).
+	// Events carry message text, so the default is short.
+	DefaultEventRetention = 24 * time.Hour
 	// MarkerTTL is how long a lease or heartbeat that expired stays as a
 	// delete marker: watchers see the expiry at once (a crashed worker's
 	// shards are taken over at LeaseTTL, not at the next rebalance).
@@ -44,6 +47,10 @@ type Config struct {
 	Shards int
 	// Replicas is the stream and bucket replica count (1 standalone, 3 cluster).
 	Replicas int
+	// EventRetention is WA_EVT's MaxAge (default DefaultEventRetention).
+	// Every process declares the stream, so all must use the same value:
+	// they read it from the same variable.
+	EventRetention time.Duration
 }
 
 func (c *Config) defaults() {
@@ -52,6 +59,9 @@ func (c *Config) defaults() {
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
+	}
+	if c.EventRetention <= 0 {
+		c.EventRetention = DefaultEventRetention
 	}
 }
 
@@ -109,7 +119,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 			Storage:    jetstream.FileStorage,
 			Replicas:   cfg.Replicas,
 			Duplicates: DuplicateWin,
-			MaxAge:     EventMaxAge,
+			MaxAge:     cfg.EventRetention,
 		})
 		return err
 	}); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
@@ -116,6 +117,12 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// Bus is the bus topology from the configuration; every process declares
+// the streams with it.
+func (c Config) Bus() bus.Config {
+	return bus.Config{Shards: c.Shards, Replicas: c.Replicas, EventRetention: c.EventRetention}
 }
 
 // SecretBox is the secretbox configuration from the master key variables.

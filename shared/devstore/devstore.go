@@ -65,6 +65,11 @@ func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, err
 		return nil, err
 	}
 	log = log.Named("devstore")
+	if !t.isPostgres() {
+		if err := privateSQLiteFiles(t.path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sql.Open(t.driver, t.dsn)
 	if err != nil {
 		return nil, fmt.Errorf("devstore: open: %w", err)

@@ -39,7 +39,7 @@ const (
 	DefaultAckWait = 15 * time.Second
 	// DefaultRetention keeps delivery outcomes as long as WA_EVT keeps the
 	// events they describe: past that no redelivery can consult them.
-	DefaultRetention = bus.EventMaxAge
+	DefaultRetention = bus.DefaultEventRetention
 	// DefaultDeadLetterRetention keeps dead letters for replay.
 	DefaultDeadLetterRetention = 7 * 24 * time.Hour
 	// pruneEvery is how often each dispatcher prunes old rows. Every worker

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/logging"
 	"github.com/switchboard-gw/switchboard/shared/memlimit"
 	"github.com/switchboard-gw/switchboard/shared/profiling"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
 
 const (
@@ -42,6 +43,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	box, err := secretbox.New(cfg.SecretBox())
+	if err != nil {
+		return err
+	}
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
 		return err
@@ -61,11 +66,12 @@ func run() error {
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", cfg.Bus())
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	apiCfg.Box = box
 	srv, err := httpapi.New(apiCfg, conn.NC, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err

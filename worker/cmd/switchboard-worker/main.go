@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/logging"
 	"github.com/switchboard-gw/switchboard/shared/memlimit"
 	"github.com/switchboard-gw/switchboard/shared/profiling"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -44,6 +45,10 @@ func run() error {
 	if cfg.NATSURL == "" || cfg.DatabaseURL == "" {
 		return errors.New("SWITCHBOARD_NATS_URL and SWITCHBOARD_DATABASE_URL are required (the standalone binary embeds both)")
 	}
+	box, err := secretbox.New(cfg.SecretBox())
+	if err != nil {
+		return err
+	}
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
 		return err
@@ -64,7 +69,7 @@ func run() error {
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, cfg.Bus())
 	if err != nil {
 		return err
 	}
@@ -76,7 +81,9 @@ func run() error {
 	defer ds.Close()
 
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
-	w, err := worker.New(worker.ConfigFrom(cfg), conn.NC, conn.JS, conn.Buckets, ds, log)
+	wcfg := worker.ConfigFrom(cfg)
+	wcfg.Box = box
+	w, err := worker.New(wcfg, conn.NC, conn.JS, conn.Buckets, ds, log)
 	if err != nil {
 		return err
 	}
@@ -87,8 +94,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Dead-letter bodies are sealed with the master key when one is set.
+	var sealer webhook.Sealer
+	if box != nil {
+		sealer = box
+	}
 	hooks, err := webhook.New(webhook.Config{
 		Leases: conn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Box: box, Sealer: sealer, Retention: cfg.EventRetention,
 	},
 		conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
