@@ -39,6 +39,9 @@ type Links interface {
 	Link(ctx context.Context, tenant, session string, jid types.JID) error
 	// Unlink forgets the link of tenant/session (no error when none).
 	Unlink(ctx context.Context, tenant, session string) error
+	// Forget deletes the linked device with its keys, then the link (no
+	// error when there is none).
+	Forget(ctx context.Context, tenant, session string) error
 	// DeviceFor loads the linked device of tenant/session, or nil when the
 	// session has no link or its device is gone.
 	DeviceFor(ctx context.Context, tenant, session string) (*store.Device, error)

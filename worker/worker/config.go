@@ -11,6 +11,9 @@ import (
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 )
 
+// DefaultOrphanGrace is Config.OrphanGrace's default.
+const DefaultOrphanGrace = time.Minute
+
 // Config configures a Worker.
 type Config struct {
 	// ID is the worker's stable identity (lease holder, state owner).
@@ -32,6 +35,11 @@ type Config struct {
 	// WORKING session goes unwritten (default session.LivenessPeriod; tests
 	// shorten it).
 	LivenessPeriod time.Duration
+	// OrphanGrace is how long a device nobody links to must stay unlinked
+	// before the start-up sweep deletes it (default DefaultOrphanGrace): a
+	// device being paired on another worker is saved a moment before it is
+	// linked. Negative disables the sweep.
+	OrphanGrace time.Duration
 	// Box opens sealed secret fields of session records (the proxy); nil
 	// means no master key is configured.
 	Box *secretbox.Box
@@ -50,6 +58,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReconnectBurst == 0 {
 		c.ReconnectBurst = burst
+	}
+	if c.OrphanGrace == 0 {
+		c.OrphanGrace = DefaultOrphanGrace
 	}
 	if c.LivenessPeriod == 0 {
 		c.LivenessPeriod = session.LivenessPeriod

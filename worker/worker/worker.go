@@ -50,6 +50,8 @@ type Worker struct {
 	cancel context.CancelFunc
 	// live is closed when the liveness loop has exited.
 	live chan struct{}
+	// swept is closed when the orphan device sweep has ended.
+	swept chan struct{}
 }
 
 // shardRef is an owned shard with its number.
@@ -129,6 +131,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		defer close(w.live)
 		w.keepLive(w.runCtx, w.cfg.LivenessPeriod)
 	}()
+	w.swept = make(chan struct{})
+	go func() {
+		defer close(w.swept)
+		w.sweepOrphans(w.runCtx)
+	}()
 	w.log.Info("worker started", zap.Int("shards", w.cfg.Shards), zap.Bool("simulator", w.cfg.Simulator != ""))
 	return nil
 }
@@ -143,6 +150,9 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 	if w.live != nil {
 		<-w.live
+	}
+	if w.swept != nil {
+		<-w.swept
 	}
 	err = errors.Join(err, w.pacer.Stop(ctx))
 	w.log.Info("worker stopped")
