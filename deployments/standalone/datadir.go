@@ -19,10 +19,11 @@ const (
 // ErrDataDirExposed is returned for a data dir that other users can read.
 var ErrDataDirExposed = errors.New("standalone: data dir is accessible to other users")
 
-// prepareDataDir creates dir 0700, refuses one that others can access
-// (mode o+rwx: whatever it held may already have been read; the operator
-// must look and chmod it), and tightens what we own inside it: directories
-// to 0700, files to 0600 (SQLite files of older versions were 0644).
+// prepareDataDir creates dir 0700 and tightens what this user owns in it
+// (the dir itself included): directories to 0700, files to 0600 (SQLite
+// files of older versions were 0644, a dir made by mkdir is 0755). A data
+// dir that other users can read and that this user cannot tighten (owned by
+// someone else) is refused.
 func prepareDataDir(dir string) error {
 	if err := os.MkdirAll(dir, dataDirMode); err != nil {
 		return fmt.Errorf("standalone: data dir: %w", err)
@@ -31,8 +32,8 @@ func prepareDataDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("standalone: data dir: %w", err)
 	}
-	if perm := st.Mode().Perm(); perm&0o007 != 0 {
-		return fmt.Errorf("%w: %s has mode %04o; run `chmod 700 %s` (and check who read it) before starting",
+	if perm := st.Mode().Perm(); perm&0o007 != 0 && !ownedByUs(st) {
+		return fmt.Errorf("%w: %s has mode %04o; it is owned by another user: run switchboard as its owner or `chmod 700 %s` (and check who read it)",
 			ErrDataDirExposed, dir, perm, dir)
 	}
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

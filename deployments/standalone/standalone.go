@@ -25,12 +25,19 @@ import (
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
+// simStateFile is where the built-in simulator keeps its state.
+const simStateFile = "wasim-state.json"
+
 // Config is the standalone configuration.
 type Config struct {
 	config.Config
 	// Simulator starts the built-in WhatsApp simulator and points the worker
 	// at it.
 	Simulator bool
+	// SimulatorRootKey, when set, is the built-in simulator's Noise root
+	// private key (whatsmeow trusts one root per process; tests share it).
+	// Default: generated once and kept in the simulator's state file.
+	SimulatorRootKey []byte
 	// Banner receives the one-time admin key and the addresses; stdout in the
 	// binary. It is not the log: secrets never go to the logger.
 	Banner io.Writer
@@ -119,10 +126,17 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if g.ds, err = devstore.Open(ctx, dbURL, g.log); err != nil {
 		return err
 	}
+	g.ds.SetBox(box)
 
 	simAddr := cfg.WASimulator
 	if cfg.Simulator {
-		g.sim, err = wasim.New(wasim.Config{WSAddr: cfg.SimWSAddr, ControlAddr: cfg.SimControlAddr, Logger: g.log.Named("wasim")})
+		g.sim, err = wasim.New(wasim.Config{
+			WSAddr: cfg.SimWSAddr, ControlAddr: cfg.SimControlAddr, Logger: g.log.Named("wasim"),
+			// The simulator remembers its linked devices across restarts, so
+			// a restarted demo does not log every session out.
+			StateFile:      filepath.Join(cfg.DataDir, simStateFile),
+			RootPrivateKey: cfg.SimulatorRootKey,
+		})
 		if err != nil {
 			return err
 		}

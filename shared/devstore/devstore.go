@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/switchboard-gw/switchboard/shared/devstore/walog"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
 
 // Pool sizes. SQLite serialises writers anyway; Postgres connections are
@@ -57,6 +58,9 @@ type Store struct {
 	ours      *dbutil.Database
 	container *sqlstore.Container
 	log       *zap.Logger
+	// box seals device private keys (SetBox); nil keeps them as whatsmeow
+	// writes them.
+	box *secretbox.Box
 }
 
 // Open opens the database at databaseURL, runs whatsmeow's and Switchboard's
@@ -107,7 +111,13 @@ func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, err
 func (s *Store) Container() *sqlstore.Container { return s.container }
 
 // NewDevice returns a fresh, unsaved device. whatsmeow saves it on pairing.
-func (s *Store) NewDevice() *store.Device { return s.container.NewDevice() }
+func (s *Store) NewDevice() *store.Device {
+	dev := s.container.NewDevice()
+	if s.box != nil {
+		dev.Container = sealedKeys{s}
+	}
+	return dev
+}
 
 // Close closes the database.
 func (s *Store) Close() error {

@@ -26,6 +26,9 @@ const (
 // device itself (a remote logout races whatsmeow's own delete with the
 // disconnect); no link or no device is not an error.
 func (s *Store) Forget(ctx context.Context, tenant, session string) error {
+	if _, err := s.ours.Exec(ctx, forgetKeysQuery, tenant, session); err != nil {
+		return fmt.Errorf("devstore: delete device keys: %w", err)
+	}
 	if _, err := s.ours.Exec(ctx, forgetDeviceQuery, tenant, session); err != nil {
 		return fmt.Errorf("devstore: delete device: %w", err)
 	}
@@ -59,6 +62,10 @@ func (s *Store) Orphans(ctx context.Context) ([]string, error) {
 // only devices that were orphans at the start and still are after grace
 // are deleted. It returns how many were deleted.
 func (s *Store) SweepOrphans(ctx context.Context, grace time.Duration) (int, error) {
+	// Sealed keys of devices that are gone, whoever deleted them.
+	if _, err := s.ours.Exec(ctx, orphanKeysQuery); err != nil {
+		return 0, fmt.Errorf("devstore: sweep device keys: %w", err)
+	}
 	first, err := s.Orphans(ctx)
 	if err != nil || len(first) == 0 {
 		return 0, err

@@ -79,6 +79,7 @@ func run() error {
 		return err
 	}
 	defer ds.Close()
+	ds.SetBox(box)
 
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
 	wcfg := worker.ConfigFrom(cfg)
