@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/deployments/standalone"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
@@ -86,5 +87,47 @@ func TestSecretsAtRestGrepClean(t *testing.T) {
 	})
 	if !visible || files < 5 {
 		t.Fatalf("the grep did not see the stored session (%d files)", files)
+	}
+}
+
+// TestMasterKeyRotation: with a new master key and the old one as
+// previous, a restart reseals every record, after which the old key can go.
+func TestMasterKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	oldKey, _ := secretbox.GenerateKey()
+	newKey, _ := secretbox.GenerateKey()
+	const url = "https://hooks.example.invalid/rotate?token=rot-token-4716"
+	var gw *standalone.Gateway
+	start := func(mod func(*config.Config)) *api {
+		var a *api
+		gw, a = builtinGateway(t, dir, mod)
+		return a
+	}
+	webhook := func(a *api) map[string]any {
+		got := a.must(200, "GET", "/api/v1/sessions/rot", nil)
+		return got["webhook"].(map[string]any)
+	}
+	stopGateway := func() {
+		if err := gw.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	a := start(func(c *config.Config) { c.MasterKey = oldKey })
+	a.must(201, "POST", "/api/v1/sessions", map[string]any{
+		"id": "rot", "webhook": map[string]any{"url": url, "secret": "rot-secret", "events": []string{"message"}},
+	})
+	webhook(a)
+	stopGateway()
+
+	a = start(func(c *config.Config) { c.MasterKey, c.MasterKeyPrevious = newKey, []string{oldKey} })
+	if w := webhook(a); w["url"] != url {
+		t.Fatalf("with the previous key: %v", w)
+	}
+	stopGateway()
+
+	a = start(func(c *config.Config) { c.MasterKey = newKey })
+	if w := webhook(a); w["url"] != url || w["has_secret"] != true {
+		t.Fatalf("after the rotation, without the old key: %v", w)
 	}
 }

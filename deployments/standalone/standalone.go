@@ -185,6 +185,13 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.api.Start(ctx); err != nil {
 		return err
 	}
+	// Records still plaintext or sealed with a previous master key get the
+	// current one (a standalone holds few sessions: done before returning).
+	if n, err := g.api.Reseal(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		g.log.Info("session secrets resealed", zap.Int("resealed", n))
+	}
 	fmt.Fprintf(cfg.Banner, "Switchboard listening on http://%s\n", g.api.Addr())
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/switchboard-gw/switchboard/api/httpapi"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
@@ -78,6 +80,13 @@ func run() error {
 	}
 	if err := srv.Start(startCtx); err != nil {
 		return err
+	}
+	// Records still plaintext or sealed with a previous master key are
+	// rewritten with the current one; the api serves meanwhile.
+	if n, err := srv.Reseal(ctx); err != nil {
+		log.Warn("reseal of session secrets incomplete", zap.Int("resealed", n), zap.Error(err))
+	} else if n > 0 {
+		log.Info("session secrets resealed", zap.Int("resealed", n))
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
