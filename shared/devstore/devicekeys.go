@@ -121,7 +121,8 @@ func (k sealedKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
 }
 
 // unseal restores the private keys of a device loaded from whatsmeow_device.
-// A device stored before the master key was set is sealed now.
+// A device stored before the master key was set, or sealed with a previous
+// key, is sealed with the current key now.
 func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
 	jid := dev.ID.String()
 	var sealed []byte
@@ -152,6 +153,9 @@ func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
 	dev.AdvSecretKey = bytes.Clone(plain[96:128])
 	if s.box != nil {
 		dev.Container = sealedKeys{s}
+		if s.box.NeedsReseal(sealed) { // sealed with a previous key
+			return sealedKeys{s}.PutDevice(ctx, dev)
+		}
 	}
 	return nil
 }

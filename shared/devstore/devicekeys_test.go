@@ -132,8 +132,24 @@ func TestDeviceKeysMigrate(t *testing.T) {
 	if bytes.Equal(raw.IdentityKey.Priv[:], want[1]) {
 		t.Fatal("legacy plaintext key left in whatsmeow_device")
 	}
-	if again, err := s.DeviceFor(ctx, "t1", "old"); err != nil || !bytes.Equal(again.IdentityKey.Priv[:], want[1]) {
+	again, err := s.DeviceFor(ctx, "t1", "old")
+	if err != nil || !bytes.Equal(again.IdentityKey.Priv[:], want[1]) {
 		t.Fatalf("load after migration: %v", err)
+	}
+	// Rotation: loaded with a new key and the old one as previous, the
+	// keys are resealed, after which the new key alone opens them.
+	oldKey, newKey := mustKey(t), mustKey(t)
+	s.SetBox(boxOf(t, oldKey))
+	if err := again.Save(ctx); err != nil { // sealed with oldKey (upsert)
+		t.Fatal(err)
+	}
+	s.SetBox(boxOf(t, newKey, oldKey))
+	if _, err := s.DeviceFor(ctx, "t1", "old"); err != nil {
+		t.Fatal(err)
+	}
+	s.SetBox(boxOf(t, newKey))
+	if got, err := s.DeviceFor(ctx, "t1", "old"); err != nil || !bytes.Equal(got.NoiseKey.Priv[:], want[0]) {
+		t.Fatalf("after rotation: %v", err)
 	}
 	s.Close()
 	// SQLite keeps deleted pages until they are reused or vacuumed, so the
@@ -158,4 +174,22 @@ func grepFiles(t *testing.T, dir string, needles [][]byte) {
 			}
 		}
 	}
+}
+
+func mustKey(t *testing.T) string {
+	t.Helper()
+	k, err := secretbox.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func boxOf(t *testing.T, key string, previous ...string) *secretbox.Box {
+	t.Helper()
+	b, err := secretbox.New(secretbox.Config{Key: key, Previous: previous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
