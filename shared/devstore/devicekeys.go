@@ -105,6 +105,7 @@ func (k sealedKeys) PutDevice(ctx context.Context, dev *store.Device) error {
 		dev.Contacts, dev.ChatSettings, dev.MsgSecrets = shadow.Contacts, shadow.ChatSettings, shadow.MsgSecrets
 		dev.PrivacyTokens, dev.EventBuffer, dev.LIDs = shadow.PrivacyTokens, shadow.EventBuffer, shadow.LIDs
 		dev.Container, dev.Initialized = k, true
+		k.s.sealStores(dev)
 	}
 	return nil
 }
@@ -136,6 +137,7 @@ func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
 			return nil // plaintext, as whatsmeow stores it
 		}
 		dev.Container = sealedKeys{s}
+		s.sealStores(dev)
 		return sealedKeys{s}.PutDevice(ctx, dev) // migrate: seal and blank
 	case err != nil:
 		return fmt.Errorf("devstore: load device keys: %w", err)
@@ -153,6 +155,7 @@ func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
 	dev.AdvSecretKey = bytes.Clone(plain[96:128])
 	if s.box != nil {
 		dev.Container = sealedKeys{s}
+		s.sealStores(dev)
 		if s.box.NeedsReseal(sealed) { // sealed with a previous key
 			return sealedKeys{s}.PutDevice(ctx, dev)
 		}

@@ -193,3 +193,54 @@ func boxOf(t *testing.T, key string, previous ...string) *secretbox.Box {
 	}
 	return b
 }
+
+// TestSignalStateSealed: Signal sessions, sender keys and app-state keys
+// of a device are stored sealed and read back in plaintext.
+func TestSignalStateSealed(t *testing.T) {
+	ctx := context.Background()
+	s, err := devstore.Open(ctx, devstoretest.SQLiteURL(t), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetBox(testBox(t))
+	dev := pair(ctx, t, s, "15550203:1@s.whatsapp.net", "signal")
+	ratchet, sk, ask := []byte("ratchet-state-4717"), []byte("sender-key-4718"), []byte("app-state-key-4719")
+	if err := dev.Sessions.PutSession(ctx, "15550999.0:0", ratchet); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.SenderKeys.PutSenderKey(ctx, "g@g.us", "u", sk); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.AppStateKeys.PutAppStateSyncKey(ctx, []byte{1}, store.AppStateSyncKey{Data: ask, Fingerprint: []byte{2}}); err != nil {
+		t.Fatal(err)
+	}
+	// Through a freshly loaded device: plaintext.
+	got, err := s.DeviceFor(ctx, "t1", "signal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := got.Sessions.GetSession(ctx, "15550999.0:0"); !bytes.Equal(b, ratchet) {
+		t.Errorf("session = %q", b)
+	}
+	if m, _ := got.Sessions.GetManySessions(ctx, []string{"15550999.0:0"}); !bytes.Equal(m["15550999.0:0"], ratchet) {
+		t.Errorf("many sessions = %q", m)
+	}
+	if b, _ := got.SenderKeys.GetSenderKey(ctx, "g@g.us", "u"); !bytes.Equal(b, sk) {
+		t.Errorf("sender key = %q", b)
+	}
+	if k, _ := got.AppStateKeys.GetAppStateSyncKey(ctx, []byte{1}); k == nil || !bytes.Equal(k.Data, ask) {
+		t.Errorf("app state key = %v", k)
+	}
+	// Through whatsmeow's own stores: sealed.
+	raw, _ := s.Container().GetDevice(ctx, *dev.ID)
+	if b, _ := raw.Sessions.GetSession(ctx, "15550999.0:0"); bytes.Contains(b, ratchet) || !secretbox.IsSealed(b) {
+		t.Errorf("stored session not sealed: %q", b)
+	}
+	if b, _ := raw.SenderKeys.GetSenderKey(ctx, "g@g.us", "u"); bytes.Contains(b, sk) {
+		t.Errorf("stored sender key not sealed")
+	}
+	if k, _ := raw.AppStateKeys.GetAppStateSyncKey(ctx, []byte{1}); k == nil || bytes.Contains(k.Data, ask) {
+		t.Errorf("stored app state key not sealed")
+	}
+}
