@@ -20,9 +20,10 @@ import (
 // interface every Device.Save and Device.Delete goes through. sealedKeys
 // implements it: the real keys go sealed into switchboard_device_keys and
 // whatsmeow gets a copy of the device with zeroed keys to store; loading
-// restores them (devstore.DeviceFor). Signal session state, one-time
-// pre-keys, sender keys and app-state keys stay in whatsmeow's other
-// tables in plaintext (see the README's Security section).
+// restores them (devstore.DeviceFor). Signal sessions, sender keys,
+// app-state keys and message secrets are sealed by the store wrappers of
+// sealedstores.go; one-time pre-keys stay in plaintext (whatsmeow generates
+// and inserts them itself into a CHECK (length = 32) column).
 
 const (
 	upsertKeysQuery = `
