@@ -127,4 +127,3 @@ func TestKeyFile(t *testing.T) {
 		t.Fatalf("key file not tightened: %v", st.Mode().Perm())
 	}
 }
-
