@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/shared/netguard"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 )
@@ -46,6 +47,9 @@ type Config struct {
 	// WebhookWait bounds a webhook control request to the workers (a test
 	// ping waits for the receiver, up to the workers' 10 s timeout).
 	WebhookWait time.Duration
+	// Box seals the secret fields of session records (webhook URLs and
+	// secrets, proxies); nil stores them in plaintext.
+	Box *secretbox.Box
 }
 
 func (c *Config) defaults() {

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard-gw/switchboard/api/webhooks"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/message"
+	"github.com/switchboard-gw/switchboard/shared/session"
 )
 
 // Connection timeouts of the HTTP server. The write timeout leaves room for
@@ -79,12 +80,13 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 		Shards:     cfg.Shards,
 		PairingTTL: bus.PairingTTL,
 		Connected:  func() bool { return nc.Status() == nats.CONNECTED },
+		Codec:      session.Codec{Box: cfg.Box},
 	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait,
-		WebhookGuard: cfg.WebhookGuard, Messages: message.NewStore(js, b.Messages)}, log)
+		WebhookGuard: cfg.WebhookGuard, Messages: message.NewStore(js, b.Messages), Codec: session.Codec{Box: cfg.Box}}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}

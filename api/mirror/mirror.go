@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 )
 
@@ -39,6 +40,8 @@ type Config struct {
 	// a watch does not wait for the consumer delete request to time out.
 	// Defaults to always true.
 	Connected func() bool
+	// Codec decodes records and opens their sealed secret fields.
+	Codec session.Codec
 }
 
 func (c *Config) defaults() {
@@ -84,7 +87,7 @@ func New(cfg Config, log *zap.Logger) (*Mirror, error) {
 	return &Mirror{
 		cfg:      cfg,
 		log:      log,
-		sessions: newSessionTable(log),
+		sessions: newSessionTable(log, cfg.Codec),
 		pairing:  newPairingTable(log, cfg.PairingTTL),
 		leases:   newLeaseTable(),
 	}, nil

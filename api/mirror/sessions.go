@@ -39,7 +39,8 @@ type tenantIndex struct {
 
 // sessionTable mirrors wa_sessions.
 type sessionTable struct {
-	log *zap.Logger
+	log   *zap.Logger
+	codec session.Codec
 
 	mu       sync.RWMutex
 	byKey    map[string]*sessionEntry
@@ -48,8 +49,8 @@ type sessionTable struct {
 	seen     map[string]struct{} // keys delivered during a resync; nil otherwise
 }
 
-func newSessionTable(log *zap.Logger) *sessionTable {
-	return &sessionTable{log: log, byKey: map[string]*sessionEntry{}, tenants: map[string]*tenantIndex{}}
+func newSessionTable(log *zap.Logger, codec session.Codec) *sessionTable {
+	return &sessionTable{log: log, codec: codec, byKey: map[string]*sessionEntry{}, tenants: map[string]*tenantIndex{}}
 }
 
 func (t *sessionTable) apply(e jetstream.KeyValueEntry) {
@@ -60,6 +61,11 @@ func (t *sessionTable) apply(e jetstream.KeyValueEntry) {
 		if err := json.Unmarshal(e.Value(), &rec); err != nil {
 			t.log.Warn("undecodable session record ignored", zap.String("key", key), zap.Uint64("revision", rev), zap.Error(err))
 			return
+		}
+		// A record whose secrets do not open (no or wrong master key) is
+		// still mirrored: its status matters, its sealed fields stay sealed.
+		if err := t.codec.OpenConfig(rec.Tenant, rec.ID, &rec.Config); err != nil {
+			t.log.Warn("session record secrets do not open", zap.String("key", key), zap.Uint64("revision", rev), zap.Error(err))
 		}
 		if subject.SessionKey(rec.Tenant, rec.ID) != key {
 			t.log.Warn("session record under a foreign key ignored", zap.String("key", key), zap.Uint64("revision", rev))

@@ -87,7 +87,7 @@ func TestRevisionOrdering(t *testing.T) {
 		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tb := newSessionTable(zap.NewNop())
+			tb := newSessionTable(zap.NewNop(), session.Codec{})
 			tc.steps(tb)
 			got := ""
 			if e, ok := tb.get("t.s"); ok && e.visible() {
@@ -105,7 +105,7 @@ func TestRevisionOrdering(t *testing.T) {
 }
 
 func TestPageOrderAndResync(t *testing.T) {
-	tb := newSessionTable(zap.NewNop())
+	tb := newSessionTable(zap.NewNop(), session.Codec{})
 	base := time.Unix(1_700_000_000, 0)
 	for i, id := range []string{"c", "a", "b"} {
 		r := session.Record{Tenant: "t", ID: id, CreatedAt: base.Add(time.Duration(i/2) * time.Second)}

@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -86,9 +85,9 @@ func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (se
 // creates in this process cannot take the same name. (Two api processes
 // may still race on a name; ids are unique by the KV create.)
 func (s *Service) store(ctx context.Context, rec session.Record) (uint64, error) {
-	body, err := json.Marshal(rec)
+	body, err := s.cfg.Codec.Encode(rec)
 	if err != nil {
-		return 0, fmt.Errorf("sessions: encode record: %w", err)
+		return 0, fmt.Errorf("sessions: %w", err)
 	}
 	s.createMu.Lock()
 	defer s.createMu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/shared/message"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
+	"github.com/switchboard-gw/switchboard/shared/session"
 )
 
 // Defaults.
@@ -47,6 +48,9 @@ type Config struct {
 	// metadata addresses (SWITCHBOARD_WEBHOOK_ALLOW_*); the workers check
 	// again at dial time.
 	WebhookGuard netguard.Policy
+	// Codec encodes records, sealing their secret fields when it has a
+	// master key.
+	Codec session.Codec
 }
 
 func (c *Config) defaults() {

@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -34,8 +33,8 @@ func (s *Service) update(ctx context.Context, tenant, id string, allowDeleted bo
 		if err != nil {
 			return session.Record{}, s.natsErr("get session", err)
 		}
-		var rec session.Record
-		if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+		rec, err := s.cfg.Codec.Decode(entry.Value())
+		if err != nil {
 			return session.Record{}, fmt.Errorf("sessions: decode record %s: %w", key, err)
 		}
 		if rec.Desired == session.DesiredDeleted && !allowDeleted {
@@ -50,9 +49,9 @@ func (s *Service) update(ctx context.Context, tenant, id string, allowDeleted bo
 			return rec, nil
 		}
 		rec.UpdatedAt = s.now()
-		body, err := json.Marshal(rec)
+		body, err := s.cfg.Codec.Encode(rec)
 		if err != nil {
-			return session.Record{}, fmt.Errorf("sessions: encode record: %w", err)
+			return session.Record{}, fmt.Errorf("sessions: %w", err)
 		}
 		rev, err := s.cfg.Sessions.Update(ctx, key, body, entry.Revision())
 		if isConflict(err) && attempt < maxCASAttempts {

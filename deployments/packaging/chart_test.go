@@ -288,5 +288,5 @@ func get(v any, keys ...string) any {
 }
 
 func list(v any) []any { l, _ := v.([]any); return l }
-func str(v any) string  { s, _ := v.(string); return s }
-func num(v any) int     { n, _ := v.(int); return n }
+func str(v any) string { s, _ := v.(string); return s }
+func num(v any) int    { n, _ := v.(int); return n }

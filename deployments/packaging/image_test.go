@@ -43,12 +43,12 @@ func TestDockerfileUsesTheBuildScript(t *testing.T) {
 	}
 	df := string(b)
 	for _, want := range []string{
-		"scripts/build-static.sh /out",             // the same build as the test's
-		"FROM gcr.io/distroless/static",            // CA certificates, no libc needed
-		"COPY --from=build /out/ /usr/local/bin/",  // every binary
-		"USER 65532:65532",                         // non-root
-		"SWITCHBOARD_DATA_DIR=/data",               // the data dir
-		`CMD ["switchboard"]`,                      // standalone by default
+		"scripts/build-static.sh /out",            // the same build as the test's
+		"FROM gcr.io/distroless/static",           // CA certificates, no libc needed
+		"COPY --from=build /out/ /usr/local/bin/", // every binary
+		"USER 65532:65532",                        // non-root
+		"SWITCHBOARD_DATA_DIR=/data",              // the data dir
+		`CMD ["switchboard"]`,                     // standalone by default
 	} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/nats-io/nats.go"
@@ -26,12 +25,19 @@ import (
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
+// simStateFile is where the built-in simulator keeps its state.
+const simStateFile = "wasim-state.json"
+
 // Config is the standalone configuration.
 type Config struct {
 	config.Config
 	// Simulator starts the built-in WhatsApp simulator and points the worker
 	// at it.
 	Simulator bool
+	// SimulatorRootKey, when set, is the built-in simulator's Noise root
+	// private key (whatsmeow trusts one root per process; tests share it).
+	// Default: generated once and kept in the simulator's state file.
+	SimulatorRootKey []byte
 	// Banner receives the one-time admin key and the addresses; stdout in the
 	// binary. It is not the log: secrets never go to the logger.
 	Banner io.Writer
@@ -72,8 +78,12 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := g.cfg
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("standalone: data dir: %w", err)
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	box, err := g.masterKey(&cfg)
+	if err != nil {
+		return err
 	}
 	if cfg.AdminKey == "" {
 		key, created, err := loadOrCreateAdminKey(cfg.DataDir)
@@ -103,7 +113,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	conn, err := bus.Attach(ctx, g.nc, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Attach(ctx, g.nc, cfg.Bus())
 	if err != nil {
 		return err
 	}
@@ -116,10 +126,17 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if g.ds, err = devstore.Open(ctx, dbURL, g.log); err != nil {
 		return err
 	}
+	g.ds.SetBox(box)
 
 	simAddr := cfg.WASimulator
 	if cfg.Simulator {
-		g.sim, err = wasim.New(wasim.Config{WSAddr: cfg.SimWSAddr, ControlAddr: cfg.SimControlAddr, Logger: g.log.Named("wasim")})
+		g.sim, err = wasim.New(wasim.Config{
+			WSAddr: cfg.SimWSAddr, ControlAddr: cfg.SimControlAddr, Logger: g.log.Named("wasim"),
+			// The simulator remembers its linked devices across restarts, so
+			// a restarted demo does not log every session out.
+			StateFile:      filepath.Join(cfg.DataDir, simStateFile),
+			RootPrivateKey: cfg.SimulatorRootKey,
+		})
 		if err != nil {
 			return err
 		}
@@ -131,6 +148,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	}
 	// The worker points whatsmeow at the simulator itself when simAddr is set.
 	roles.Worker.Simulator = simAddr
+	roles.Worker.Box = box
 	g.wrk, err = worker.New(roles.Worker, g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err
@@ -144,6 +162,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	}
 	g.hooks, err = webhook.New(webhook.Config{
 		Leases: buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Box: box, Sealer: box, Retention: cfg.EventRetention,
 	}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
@@ -158,12 +177,20 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
+	roles.API.Box = box
 	g.api, err = httpapi.New(roles.API, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err
 	}
 	if err := g.api.Start(ctx); err != nil {
 		return err
+	}
+	// Records still plaintext or sealed with a previous master key get the
+	// current one (a standalone holds few sessions: done before returning).
+	if n, err := g.api.Reseal(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		g.log.Info("session secrets resealed", zap.Int("resealed", n))
 	}
 	fmt.Fprintf(cfg.Banner, "Switchboard listening on http://%s\n", g.api.Addr())
 	return nil

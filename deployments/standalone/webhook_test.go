@@ -43,12 +43,16 @@ func TestWebhookReceivesSignedEvents(t *testing.T) {
 		t.Fatalf("scan: %d %v", code, out)
 	}
 	a.waitStatus("hooked", "logged_in", 20*time.Second)
-	if code, out := simPost(t, "/messages", map[string]any{"to": "+15550400001", "from": "+15550400002", "text": "ping"}); code != 200 {
-		t.Fatalf("message: %d %v", code, out)
+	// Two messages: the second is decrypted with the Signal session the
+	// first stored (sealed with the master key the standalone generates).
+	for _, text := range []string{"ping", "pong"} {
+		if code, out := simPost(t, "/messages", map[string]any{"to": "+15550400001", "from": "+15550400002", "text": text}); code != 200 {
+			t.Fatalf("message: %d %v", code, out)
+		}
 	}
 	seen := map[string]bool{}
 	deadline := time.After(20 * time.Second)
-	for !(seen["logged_in"] && seen["message"]) {
+	for !(seen["logged_in"] && seen["ping"] && seen["pong"]) {
 		select {
 		case env := <-got:
 			typ, _ := env["type"].(string)
@@ -60,13 +64,15 @@ func TestWebhookReceivesSignedEvents(t *testing.T) {
 			}
 			if typ == "message" {
 				data, _ := env["data"].(map[string]any)
-				if data["text"] != "ping" {
+				text, _ := data["text"].(string)
+				if text != "ping" && text != "pong" {
 					t.Fatalf("message data = %v", data)
 				}
+				seen[text] = true
 			}
 			seen[typ] = true
 		case <-deadline:
-			t.Fatalf("webhook got %v within 20s, want logged_in and message", seen)
+			t.Fatalf("webhook got %v within 20s, want logged_in, ping and pong", seen)
 		}
 	}
 }

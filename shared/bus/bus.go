@@ -20,7 +20,10 @@ const (
 	LeaseTTL     = 10 * time.Second
 	PairingTTL   = 5 * time.Minute
 	DuplicateWin = 2 * time.Minute
-	EventMaxAge  = 7 * 24 * time.Hour
+	// DefaultEventRetention is how long WA_EVT keeps events unless
+	// Config.EventRetention says otherwise (SWITCHBOARD_EVENT_RETENTION).
+	// Events carry message text, so the default is short.
+	DefaultEventRetention = 24 * time.Hour
 	// MessageTTL is how long a message record (status, no text) stays in
 	// wa_messages; a text still there that long is dropped with it.
 	MessageTTL = 7 * 24 * time.Hour
@@ -52,6 +55,10 @@ type Config struct {
 	Shards int
 	// Replicas is the stream and bucket replica count (1 standalone, 3 cluster).
 	Replicas int
+	// EventRetention is WA_EVT's MaxAge (default DefaultEventRetention).
+	// Every process declares the stream, so all must use the same value:
+	// they read it from the same variable.
+	EventRetention time.Duration
 }
 
 func (c *Config) defaults() {
@@ -60,6 +67,9 @@ func (c *Config) defaults() {
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
+	}
+	if c.EventRetention <= 0 {
+		c.EventRetention = DefaultEventRetention
 	}
 }
 
@@ -119,7 +129,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 			Storage:    jetstream.FileStorage,
 			Replicas:   cfg.Replicas,
 			Duplicates: DuplicateWin,
-			MaxAge:     EventMaxAge,
+			MaxAge:     cfg.EventRetention,
 		})
 		return err
 	}); err != nil {

@@ -78,3 +78,32 @@ func TestDuplicateCommandIDIsDropped(t *testing.T) {
 		t.Fatalf("stream has %d messages, want 1", info.State.Msgs)
 	}
 }
+
+// TestEventRetention: WA_EVT keeps events for Config.EventRetention
+// (SWITCHBOARD_EVENT_RETENTION), 24h by default, and a restart with another
+// value updates the stream.
+func TestEventRetention(t *testing.T) {
+	_, nc := natstest.Start(t)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	maxAge := func() time.Duration {
+		st, err := js.Stream(ctx, subject.EventStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := st.Info(ctx)
+		return info.Config.MaxAge
+	}
+	if _, err := bus.Ensure(ctx, js, bus.Config{Shards: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := maxAge(); got != 24*time.Hour {
+		t.Fatalf("default WA_EVT MaxAge = %v, want 24h", got)
+	}
+	if _, err := bus.Ensure(ctx, js, bus.Config{Shards: 2, EventRetention: 2 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if got := maxAge(); got != 2*time.Hour {
+		t.Fatalf("WA_EVT MaxAge = %v, want 2h", got)
+	}
+}

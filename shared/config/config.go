@@ -11,7 +11,9 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
 
 // Config is the whole configuration; each binary reads the part it needs.
@@ -38,6 +40,15 @@ type Config struct {
 	// may go at once after a quiet spell. 0 = the worker's defaults.
 	ReconnectRate  float64 `env:"SWITCHBOARD_RECONNECT_RATE"`
 	ReconnectBurst int     `env:"SWITCHBOARD_RECONNECT_BURST"`
+	// MasterKey (32 bytes, base64) seals secrets at rest: webhook secrets,
+	// webhook URLs and proxies in wa_sessions, dead-letter bodies.
+	// Standalone generates one into the data dir when unset.
+	MasterKey string `env:"SWITCHBOARD_MASTER_KEY"`
+	// MasterKeyPrevious are older master keys (comma-separated) that still
+	// open what they sealed, for rotation.
+	MasterKeyPrevious []string `env:"SWITCHBOARD_MASTER_KEY_PREVIOUS"`
+	// EventRetention is how long the WA_EVT stream keeps events.
+	EventRetention time.Duration `env:"SWITCHBOARD_EVENT_RETENTION" envDefault:"24h"`
 	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
 	// /metrics there.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
@@ -102,10 +113,27 @@ func (c Config) Validate() error {
 	if c.DeadLetterRetention <= 0 {
 		return errors.New("config: SWITCHBOARD_DEAD_LETTER_RETENTION must be positive")
 	}
+	if c.EventRetention < time.Minute {
+		return errors.New("config: SWITCHBOARD_EVENT_RETENTION must be at least 1m")
+	}
+	if err := c.SecretBox().Validate(); err != nil {
+		return fmt.Errorf("config: SWITCHBOARD_MASTER_KEY: %w", err)
+	}
 	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
 		return err
 	}
 	return nil
+}
+
+// Bus is the bus topology from the configuration; every process declares
+// the streams with it.
+func (c Config) Bus() bus.Config {
+	return bus.Config{Shards: c.Shards, Replicas: c.Replicas, EventRetention: c.EventRetention}
+}
+
+// SecretBox is the secretbox configuration from the master key variables.
+func (c Config) SecretBox() secretbox.Config {
+	return secretbox.Config{Key: c.MasterKey, Previous: c.MasterKeyPrevious}
 }
 
 // ParseTenantKeys parses SWITCHBOARD_TENANT_KEYS, "tenant:key,tenant2:key2",

@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/switchboard-gw/switchboard/shared/devstore/walog"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
 
 // Pool sizes. SQLite serialises writers anyway; Postgres connections are
@@ -39,6 +40,9 @@ type Links interface {
 	Link(ctx context.Context, tenant, session string, jid types.JID) error
 	// Unlink forgets the link of tenant/session (no error when none).
 	Unlink(ctx context.Context, tenant, session string) error
+	// Forget deletes the linked device with its keys, then the link (no
+	// error when there is none).
+	Forget(ctx context.Context, tenant, session string) error
 	// DeviceFor loads the linked device of tenant/session, or nil when the
 	// session has no link or its device is gone.
 	DeviceFor(ctx context.Context, tenant, session string) (*store.Device, error)
@@ -54,6 +58,9 @@ type Store struct {
 	ours      *dbutil.Database
 	container *sqlstore.Container
 	log       *zap.Logger
+	// box seals device private keys (SetBox); nil keeps them as whatsmeow
+	// writes them.
+	box *secretbox.Box
 }
 
 // Open opens the database at databaseURL, runs whatsmeow's and Switchboard's
@@ -65,6 +72,11 @@ func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, err
 		return nil, err
 	}
 	log = log.Named("devstore")
+	if !t.isPostgres() {
+		if err := privateSQLiteFiles(t.path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sql.Open(t.driver, t.dsn)
 	if err != nil {
 		return nil, fmt.Errorf("devstore: open: %w", err)
@@ -99,7 +111,13 @@ func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, err
 func (s *Store) Container() *sqlstore.Container { return s.container }
 
 // NewDevice returns a fresh, unsaved device. whatsmeow saves it on pairing.
-func (s *Store) NewDevice() *store.Device { return s.container.NewDevice() }
+func (s *Store) NewDevice() *store.Device {
+	dev := s.container.NewDevice()
+	if s.box != nil {
+		dev.Container = sealedKeys{s}
+	}
+	return dev
+}
 
 // Close closes the database.
 func (s *Store) Close() error {

@@ -31,6 +31,8 @@ type target struct {
 	driver  string
 	dsn     string
 	dialect string
+	// path is the SQLite file ("" for Postgres).
+	path string
 }
 
 // parseURL turns a SWITCHBOARD_DATABASE_URL into a driver, a DSN and a dialect.
@@ -45,7 +47,7 @@ func parseURL(url string) (target, error) {
 		if strings.Contains(path, "?") {
 			return target{}, fmt.Errorf("%w: sqlite path must not carry options", ErrUnsupportedURL)
 		}
-		return target{driver: sqliteDriver, dsn: "file:" + path + "?" + sqlitePragmas, dialect: sqliteDriver}, nil
+		return target{driver: sqliteDriver, dsn: "file:" + path + "?" + sqlitePragmas, dialect: sqliteDriver, path: path}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return target{driver: postgresDriver, dsn: url, dialect: postgresDialect}, nil
 	}

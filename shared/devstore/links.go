@@ -61,5 +61,11 @@ func (s *Store) DeviceFor(ctx context.Context, tenant, session string) (*store.D
 	if err != nil {
 		return nil, fmt.Errorf("devstore: get device: %w", err)
 	}
+	if dev == nil {
+		return nil, nil
+	}
+	if err := s.unseal(ctx, dev); err != nil {
+		return nil, err
+	}
 	return dev, nil
 }

@@ -51,6 +51,12 @@ type Config struct {
 	// so simulators that serve the same client process (e.g. one per test)
 	// must share it.
 	RootPrivateKey []byte
+	// StateFile, when set, is where the simulator keeps its accounts, linked
+	// devices and Noise root key across restarts (JSON, mode 0600): loaded
+	// by New, written every second when changed and by Stop. Without it a
+	// restarted simulator forgets every device and its clients are logged
+	// out at their next login.
+	StateFile string
 	// Logger receives the simulator's logs; nil means no logging.
 	Logger *zap.Logger
 }

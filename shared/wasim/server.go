@@ -45,6 +45,12 @@ type Server struct {
 	codes    map[string]*conn    // phone → connection waiting for a link code
 	conns    map[*conn]struct{}
 	nextLID  uint64
+	// rootKey is the Noise root private key, kept in the state file.
+	rootKey []byte
+	// persistMu serialises state file writes; persisted is the content last
+	// read or written.
+	persistMu sync.Mutex
+	persisted []byte
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -62,20 +68,30 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ident, err := newNoiseIdentity(cfg.RootPrivateKey)
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger.Named("wasim"),
-		ident:    ident,
 		accounts: make(map[string]*account),
 		lids:     make(map[string]*account),
 		refs:     make(map[string]*conn),
 		codes:    make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
 		nextLID:  firstLID,
+	}
+	if cfg.StateFile != "" {
+		root, err := s.loadState(cfg.StateFile)
+		if err != nil {
+			return nil, err
+		}
+		if len(cfg.RootPrivateKey) == 0 {
+			cfg.RootPrivateKey = root
+			s.cfg.RootPrivateKey = root
+		}
+		s.rootKey = cfg.RootPrivateKey
+	}
+	var err error
+	if s.ident, err = newNoiseIdentity(cfg.RootPrivateKey); err != nil {
+		return nil, err
 	}
 	if cfg.TLS {
 		if s.tls, err = newTLSMaterial(); err != nil {
@@ -127,6 +143,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.wg.Add(2)
 	go s.serve(s.wsSrv, wsLn)
 	go s.serve(s.ctlSrv, ctlLn)
+	if s.cfg.StateFile != "" {
+		s.wg.Add(1)
+		go s.persistLoop(s.ctx)
+	}
 	s.log.Info("simulator started",
 		zap.String("ws_addr", wsLn.Addr().String()),
 		zap.String("control_addr", ctlLn.Addr().String()),
@@ -176,6 +196,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("wasim: stop: %w", ctx.Err()))
+	}
+	if err := s.saveState(); err != nil {
+		errs = append(errs, err)
 	}
 	s.log.Info("simulator stopped")
 	return errors.Join(errs...)

@@ -91,7 +91,11 @@ func (s *Session) loadDevice() (*store.Device, error) {
 // an unusable session proxy: such a session never connects directly.
 func (s *Session) newClient(dev *store.Device) error {
 	s.dropClient()
-	cli, err := s.deps.NewClient(dev, walog.New(s.logger().Named("whatsmeow")), s.snap.Record.Config.Proxy)
+	proxy, err := s.deps.Codec.OpenProxy(s.snap.Record)
+	if err != nil {
+		return err
+	}
+	cli, err := s.deps.NewClient(dev, walog.New(s.logger().Named("whatsmeow")), proxy)
 	if err != nil {
 		return err
 	}

@@ -189,8 +189,9 @@ func (s *Session) unlink() string {
 		cancel()
 	}
 	s.dropClient()
+	// Forget also deletes a device row the deletes above missed.
 	ctx, cancel := s.opCtx()
-	if err := s.deps.Devices.Unlink(ctx, s.tenant, s.id); err != nil {
+	if err := s.deps.Devices.Forget(ctx, s.tenant, s.id); err != nil {
 		s.logger().Warn("unlink failed", zap.Error(err))
 	}
 	cancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/message"
 	"github.com/switchboard-gw/switchboard/shared/msglog"
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
 )
@@ -54,6 +55,8 @@ type Deps struct {
 	// Pacer releases every connect of the worker's clients: takeovers,
 	// start and restart commands, reconnects after a dropped socket.
 	Pacer *pacer.Pacer
+	// Codec opens the sealed proxy of a record (a zero Codec: no master key).
+	Codec session.Codec
 
 	PairCodeTTL      time.Duration
 	RegistrationWait time.Duration

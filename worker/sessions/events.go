@@ -177,10 +177,15 @@ func (s *Session) onKeepAliveTimeout(e *events.KeepAliveTimeout) error {
 
 func (s *Session) onLoggedOut(e *events.LoggedOut) error {
 	s.want = false
-	s.dropClient() // whatsmeow has deleted the device already
+	// whatsmeow deletes the device itself, but concurrently with this event
+	// and under the connection's context, which the disconnect cancels
+	// ("Failed to delete store after 401 failure: context canceled"). So
+	// disconnect first, then delete the device here with our own context,
+	// whatever whatsmeow managed; both deletes are idempotent.
+	s.dropClient()
 	ctx, cancel := s.opCtx()
-	if err := s.deps.Devices.Unlink(ctx, s.tenant, s.id); err != nil {
-		s.logger().Warn("unlink failed", zap.Error(err))
+	if err := s.deps.Devices.Forget(ctx, s.tenant, s.id); err != nil {
+		s.logger().Warn("device delete after logout failed", zap.Error(err))
 	}
 	cancel()
 	reason := "device_removed"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -38,7 +39,7 @@ const (
 	DefaultAckWait = 15 * time.Second
 	// DefaultRetention keeps delivery outcomes as long as WA_EVT keeps the
 	// events they describe: past that no redelivery can consult them.
-	DefaultRetention = bus.EventMaxAge
+	DefaultRetention = bus.DefaultEventRetention
 	// DefaultDeadLetterRetention keeps dead letters for replay.
 	DefaultDeadLetterRetention = 7 * 24 * time.Hour
 	// pruneEvery is how often each dispatcher prunes old rows. Every worker
@@ -97,6 +98,9 @@ type Config struct {
 	DeadLetterRetention time.Duration
 	// Sealer, when set, encrypts dead-letter bodies at rest.
 	Sealer Sealer
+	// Box opens the sealed secret fields of session records (webhook URLs
+	// and secrets) and seals dead-letter bodies; nil = no master key.
+	Box *secretbox.Box
 }
 
 func (c *Config) defaults() {

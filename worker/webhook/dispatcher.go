@@ -44,6 +44,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/lease"
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -105,7 +106,7 @@ func New(cfg Config, js jetstream.JetStream, sessions jetstream.KeyValue, db *de
 	}
 	d := &Dispatcher{
 		cfg: cfg, js: js, nc: js.Conn(), db: db.DB(), log: log.Named("webhook"),
-		mirror: newMirror(sessions), client: cfg.HTTPClient, now: time.Now,
+		mirror: newMirror(sessions, session.Codec{Box: cfg.Box}), client: cfg.HTTPClient, now: time.Now,
 		held: newHeldSet(),
 	}
 	d.lanes = newLanes(d)

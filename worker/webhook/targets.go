@@ -79,14 +79,15 @@ func disconnected(data json.RawMessage) bool {
 // an event costs no KV read. A session absent from the mirror (not yet seen,
 // or gone) is read from KV once.
 type mirror struct {
-	kv jetstream.KeyValue
+	kv    jetstream.KeyValue
+	codec session.Codec
 
 	mu    sync.RWMutex
 	hooks map[string][]target // by tenant.session; present with nil = no webhooks
 }
 
-func newMirror(kv jetstream.KeyValue) *mirror {
-	return &mirror{kv: kv, hooks: make(map[string][]target)}
+func newMirror(kv jetstream.KeyValue, codec session.Codec) *mirror {
+	return &mirror{kv: kv, codec: codec, hooks: make(map[string][]target)}
 }
 
 // load starts a watch living as long as watchCtx and applies the current
@@ -146,8 +147,8 @@ func (m *mirror) apply(e jetstream.KeyValueEntry) {
 		delete(m.hooks, e.Key())
 		return
 	}
-	hooks, live := decodeTargets(e.Value())
-	if !live {
+	hooks, live, err := m.decodeTargets(e.Value())
+	if err != nil || !live {
 		delete(m.hooks, e.Key())
 		return
 	}
@@ -155,11 +156,16 @@ func (m *mirror) apply(e jetstream.KeyValueEntry) {
 }
 
 // decodeTargets returns the webhooks of a record, and false when the record
-// is unreadable or being deleted.
-func decodeTargets(raw []byte) ([]target, bool) {
+// is unreadable or being deleted. Sealed secrets that do not open (no or
+// the wrong master key) are an error, so the event is retried rather than
+// delivered unsigned, to a sealed URL, or dropped.
+func (m *mirror) decodeTargets(raw []byte) ([]target, bool, error) {
 	var rec session.Record
 	if json.Unmarshal(raw, &rec) != nil || rec.Desired == session.DesiredDeleted {
-		return nil, false
+		return nil, false, nil
+	}
+	if err := m.codec.OpenConfig(rec.Tenant, rec.ID, &rec.Config); err != nil {
+		return nil, false, fmt.Errorf("webhook: %w", err)
 	}
 	var out []target
 	for _, w := range rec.Config.Webhooks {
@@ -168,7 +174,7 @@ func decodeTargets(raw []byte) ([]target, bool) {
 		}
 		out = append(out, target{url: w.URL, secret: w.Secret, events: w.Events})
 	}
-	return out, true
+	return out, true, nil
 }
 
 // targets returns the webhooks of tenant/session; ok is false when the
@@ -187,6 +193,5 @@ func (m *mirror) targets(ctx context.Context, tenant, sess string) ([]target, bo
 	} else if err != nil {
 		return nil, false, fmt.Errorf("webhook: read session: %w", err)
 	}
-	hooks, live := decodeTargets(e.Value())
-	return hooks, live, nil
+	return m.decodeTargets(e.Value())
 }

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 )
+
+// DefaultOrphanGrace is Config.OrphanGrace's default.
+const DefaultOrphanGrace = time.Minute
 
 // Config configures a Worker.
 type Config struct {
@@ -34,6 +38,14 @@ type Config struct {
 	// SendWait bounds how long a message waits for its session to be logged
 	// in before it fails with timed_out (default sessions.DefaultSendWait).
 	SendWait time.Duration
+	// OrphanGrace is how long a device nobody links to must stay unlinked
+	// before the start-up sweep deletes it (default DefaultOrphanGrace): a
+	// device being paired on another worker is saved a moment before it is
+	// linked. Negative disables the sweep.
+	OrphanGrace time.Duration
+	// Box opens sealed secret fields of session records (the proxy); nil
+	// means no master key is configured.
+	Box *secretbox.Box
 }
 
 func (c *Config) defaults() {
@@ -49,6 +61,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReconnectBurst == 0 {
 		c.ReconnectBurst = burst
+	}
+	if c.OrphanGrace == 0 {
+		c.OrphanGrace = DefaultOrphanGrace
 	}
 	if c.LivenessPeriod == 0 {
 		c.LivenessPeriod = session.LivenessPeriod

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/message"
 	"github.com/switchboard-gw/switchboard/shared/msglog"
+	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/worker/messagelog"
 	"github.com/switchboard-gw/switchboard/worker/ownership"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
@@ -53,6 +54,8 @@ type Worker struct {
 	cancel context.CancelFunc
 	// live is closed when the liveness loop has exited.
 	live chan struct{}
+	// swept is closed when the orphan device sweep has ended.
+	swept chan struct{}
 }
 
 // shardRef is an owned shard with its number.
@@ -94,7 +97,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 		pacer:   p,
 		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
 		deps: &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p,
-			Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait},
+			Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}},
 		shards: make(map[int]*shards.Shard),
 		logs:   logs,
 	}
@@ -148,6 +151,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		defer close(w.live)
 		w.keepLive(w.runCtx, w.cfg.LivenessPeriod)
 	}()
+	w.swept = make(chan struct{})
+	go func() {
+		defer close(w.swept)
+		w.sweepOrphans(w.runCtx)
+	}()
 	w.log.Info("worker started", zap.Int("shards", w.cfg.Shards), zap.Bool("simulator", w.cfg.Simulator != ""))
 	return nil
 }
@@ -162,6 +170,9 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 	if w.live != nil {
 		<-w.live
+	}
+	if w.swept != nil {
+		<-w.swept
 	}
 	err = errors.Join(err, w.pacer.Stop(ctx), w.logs.Stop(ctx))
 	w.log.Info("worker stopped")

@@ -10,12 +10,15 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/switchboard-gw/switchboard/api/httpapi"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
 	"github.com/switchboard-gw/switchboard/shared/memlimit"
 	"github.com/switchboard-gw/switchboard/shared/profiling"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
 
 const (
@@ -42,6 +45,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	box, err := secretbox.New(cfg.SecretBox())
+	if err != nil {
+		return err
+	}
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
 		return err
@@ -61,17 +68,25 @@ func run() error {
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", cfg.Bus())
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	apiCfg.Box = box
 	srv, err := httpapi.New(apiCfg, conn.NC, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}
 	if err := srv.Start(startCtx); err != nil {
 		return err
+	}
+	// Records still plaintext or sealed with a previous master key are
+	// rewritten with the current one; the api serves meanwhile.
+	if n, err := srv.Reseal(ctx); err != nil {
+		log.Warn("reseal of session secrets incomplete", zap.Int("resealed", n), zap.Error(err))
+	} else if n > 0 {
+		log.Info("session secrets resealed", zap.Int("resealed", n))
 	}
 	<-ctx.Done()
 	log.Info("shutting down")

@@ -62,7 +62,7 @@ func run() error {
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-scheduler", bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-scheduler", cfg.Bus())
 	if err != nil {
 		return err
 	}

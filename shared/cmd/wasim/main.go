@@ -28,6 +28,7 @@ func run() error {
 	flag.StringVar(&cfg.WSAddr, "ws-addr", wasim.DefaultWSAddr, "websocket listen address (port 0 = free port)")
 	flag.StringVar(&cfg.ControlAddr, "control-addr", wasim.DefaultControlAddr, "control API listen address (port 0 = free port)")
 	flag.IntVar(&cfg.QRRefs, "qr-refs", wasim.DefaultQRRefs, "QR refs per pair-device IQ (6 like WhatsApp; 1-2 for short QR timeouts)")
+	flag.StringVar(&cfg.StateFile, "state-file", "", "keep accounts and linked devices in this JSON file (0600) across restarts; empty = memory only")
 	flag.StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	flag.Parse()
 

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/logging"
 	"github.com/switchboard-gw/switchboard/shared/memlimit"
 	"github.com/switchboard-gw/switchboard/shared/profiling"
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -48,6 +49,10 @@ func run() error {
 	if cfg.DatabaseURL == "" {
 		return errors.New("SWITCHBOARD_DATABASE_URL is required (the standalone binary, switchboard, embeds SQLite)")
 	}
+	box, err := secretbox.New(cfg.SecretBox())
+	if err != nil {
+		return err
+	}
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
 		return err
@@ -68,7 +73,7 @@ func run() error {
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, bus.Config{Shards: cfg.Shards, Replicas: cfg.Replicas})
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, cfg.Bus())
 	if err != nil {
 		return err
 	}
@@ -78,9 +83,12 @@ func run() error {
 		return err
 	}
 	defer ds.Close()
+	ds.SetBox(box)
 
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
-	w, err := worker.New(worker.ConfigFrom(cfg), conn.NC, conn.JS, conn.Buckets, ds, log)
+	wcfg := worker.ConfigFrom(cfg)
+	wcfg.Box = box
+	w, err := worker.New(wcfg, conn.NC, conn.JS, conn.Buckets, ds, log)
 	if err != nil {
 		return err
 	}
@@ -91,8 +99,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Dead-letter bodies are sealed with the master key when one is set.
+	var sealer webhook.Sealer
+	if box != nil {
+		sealer = box
+	}
 	hooks, err := webhook.New(webhook.Config{
 		Leases: conn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Box: box, Sealer: sealer, Retention: cfg.EventRetention,
 	},
 		conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {

@@ -1,0 +1,165 @@
+package devstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/util/keys"
+
+	"github.com/switchboard-gw/switchboard/shared/secretbox"
+)
+
+// Why here and how: whatsmeow's sqlstore writes a device's private keys
+// (noise_key, identity_key, signed_pre_key, adv_key) with its own SQL into
+// whatsmeow_device, whose columns carry CHECK (length(...) = 32), so they
+// cannot hold a ciphertext. Its only hook is store.DeviceContainer, the
+// interface every Device.Save and Device.Delete goes through. sealedKeys
+// implements it: the real keys go sealed into switchboard_device_keys and
+// whatsmeow gets a copy of the device with zeroed keys to store; loading
+// restores them (devstore.DeviceFor). Signal sessions, sender keys,
+// app-state keys and message secrets are sealed by the store wrappers of
+// sealedstores.go; one-time pre-keys stay in plaintext (whatsmeow generates
+// and inserts them itself into a CHECK (length = 32) column).
+
+const (
+	upsertKeysQuery = `
+		INSERT INTO switchboard_device_keys (device_jid, sealed) VALUES ($1, $2)
+		ON CONFLICT (device_jid) DO UPDATE SET sealed=excluded.sealed`
+	getKeysQuery    = `SELECT sealed FROM switchboard_device_keys WHERE device_jid=$1`
+	deleteKeysQuery = `DELETE FROM switchboard_device_keys WHERE device_jid=$1`
+	// blankKeysQuery overwrites keys that whatsmeow's upsert never updates
+	// (a device stored before a master key was configured).
+	blankKeysQuery = `
+		UPDATE whatsmeow_device SET noise_key=$2, identity_key=$2, signed_pre_key=$2, adv_key=$2 WHERE jid=$1`
+	forgetKeysQuery = `
+		DELETE FROM switchboard_device_keys WHERE device_jid IN
+			(SELECT device_jid FROM switchboard_session_devices WHERE tenant=$1 AND session=$2)`
+	orphanKeysQuery = `
+		DELETE FROM switchboard_device_keys
+		WHERE NOT EXISTS (SELECT 1 FROM whatsmeow_device d WHERE d.jid = switchboard_device_keys.device_jid)`
+)
+
+// sealedLen is the plaintext of a sealed key set: noise, identity and
+// signed pre-key private keys, then the ADV secret (32 bytes each).
+const sealedLen = 4 * 32
+
+var zeroKey = make([]byte, 32)
+
+// errKeysMissing means a device's keys were sealed but the sealed row is gone.
+var errKeysMissing = errors.New("devstore: device keys are zeroed and their sealed copy is missing")
+
+// sealedKeys is the DeviceContainer of devices when a master key is set.
+type sealedKeys struct{ s *Store }
+
+var _ store.DeviceContainer = sealedKeys{}
+
+// SetBox makes the store seal device private keys with box (nil: keys stay
+// in whatsmeow_device as whatsmeow writes them). Call it before any device
+// is loaded or created.
+func (s *Store) SetBox(box *secretbox.Box) { s.box = box }
+
+func keysAD(jid string) []byte { return []byte("whatsmeow_device/" + jid) }
+
+// PutDevice seals dev's private keys into switchboard_device_keys, then
+// lets whatsmeow store a copy of dev with zeroed keys.
+func (k sealedKeys) PutDevice(ctx context.Context, dev *store.Device) error {
+	if dev.ID == nil {
+		return k.s.container.PutDevice(ctx, dev) // whatsmeow's error
+	}
+	jid := dev.ID.String()
+	plain := make([]byte, 0, sealedLen)
+	plain = append(plain, dev.NoiseKey.Priv[:]...)
+	plain = append(plain, dev.IdentityKey.Priv[:]...)
+	plain = append(plain, dev.SignedPreKey.Priv[:]...)
+	plain = append(plain, dev.AdvSecretKey...)
+	if len(plain) != sealedLen {
+		return fmt.Errorf("devstore: device keys have %d bytes, want %d", len(plain), sealedLen)
+	}
+	sealed, err := k.s.box.Seal(plain, keysAD(jid))
+	if err != nil {
+		return fmt.Errorf("devstore: seal device keys: %w", err)
+	}
+	if _, err := k.s.ours.Exec(ctx, upsertKeysQuery, jid, sealed); err != nil {
+		return fmt.Errorf("devstore: store device keys: %w", err)
+	}
+	shadow := *dev
+	shadow.NoiseKey = &keys.KeyPair{Pub: dev.NoiseKey.Pub, Priv: new([32]byte)}
+	shadow.IdentityKey = &keys.KeyPair{Pub: dev.IdentityKey.Pub, Priv: new([32]byte)}
+	spk := *dev.SignedPreKey
+	spk.KeyPair = keys.KeyPair{Pub: dev.SignedPreKey.Pub, Priv: new([32]byte)}
+	shadow.SignedPreKey = &spk
+	shadow.AdvSecretKey = zeroKey
+	if err := k.s.container.PutDevice(ctx, &shadow); err != nil {
+		return err
+	}
+	if _, err := k.s.ours.Exec(ctx, blankKeysQuery, jid, zeroKey); err != nil {
+		return fmt.Errorf("devstore: blank device keys: %w", err)
+	}
+	if !dev.Initialized {
+		// whatsmeow initialised the copy (its stores for this JID).
+		dev.Identities, dev.Sessions, dev.PreKeys = shadow.Identities, shadow.Sessions, shadow.PreKeys
+		dev.SenderKeys, dev.AppStateKeys, dev.AppState = shadow.SenderKeys, shadow.AppStateKeys, shadow.AppState
+		dev.Contacts, dev.ChatSettings, dev.MsgSecrets = shadow.Contacts, shadow.ChatSettings, shadow.MsgSecrets
+		dev.PrivacyTokens, dev.EventBuffer, dev.LIDs = shadow.PrivacyTokens, shadow.EventBuffer, shadow.LIDs
+		dev.Container, dev.Initialized = k, true
+		k.s.sealStores(dev)
+	}
+	return nil
+}
+
+// DeleteDevice deletes the device and its sealed keys.
+func (k sealedKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
+	if err := k.s.container.DeleteDevice(ctx, dev); err != nil {
+		return err
+	}
+	if _, err := k.s.ours.Exec(ctx, deleteKeysQuery, dev.ID.String()); err != nil {
+		return fmt.Errorf("devstore: delete device keys: %w", err)
+	}
+	return nil
+}
+
+// unseal restores the private keys of a device loaded from whatsmeow_device.
+// A device stored before the master key was set, or sealed with a previous
+// key, is sealed with the current key now.
+func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
+	jid := dev.ID.String()
+	var sealed []byte
+	err := s.ours.QueryRow(ctx, getKeysQuery, jid).Scan(&sealed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if bytes.Equal(dev.NoiseKey.Priv[:], zeroKey) {
+			return errKeysMissing
+		}
+		if s.box == nil {
+			return nil // plaintext, as whatsmeow stores it
+		}
+		dev.Container = sealedKeys{s}
+		s.sealStores(dev)
+		return sealedKeys{s}.PutDevice(ctx, dev) // migrate: seal and blank
+	case err != nil:
+		return fmt.Errorf("devstore: load device keys: %w", err)
+	}
+	plain, err := s.box.Open(sealed, keysAD(jid))
+	if err != nil {
+		return fmt.Errorf("devstore: open device keys of %s: %w", jid, err)
+	}
+	if len(plain) != sealedLen {
+		return fmt.Errorf("devstore: sealed device keys have %d bytes", len(plain))
+	}
+	dev.NoiseKey = keys.NewKeyPairFromPrivateKey([32]byte(plain[0:32]))
+	dev.IdentityKey = keys.NewKeyPairFromPrivateKey([32]byte(plain[32:64]))
+	dev.SignedPreKey.KeyPair = *keys.NewKeyPairFromPrivateKey([32]byte(plain[64:96]))
+	dev.AdvSecretKey = bytes.Clone(plain[96:128])
+	if s.box != nil {
+		dev.Container = sealedKeys{s}
+		s.sealStores(dev)
+		if s.box.NeedsReseal(sealed) { // sealed with a previous key
+			return sealedKeys{s}.PutDevice(ctx, dev)
+		}
+	}
+	return nil
+}
