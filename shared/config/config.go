@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"go.uber.org/zap/zapcore"
 )
 
 // Config is the whole configuration; each binary reads the part it needs.
@@ -28,15 +29,32 @@ type Config struct {
 	SimControlAddr      string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
 	WorkerID            string        `env:"SWITCHBOARD_WORKER_ID"`
 	LogLevel            string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
+	// LogFormat is "json", "console" or "" (console when stderr is a
+	// terminal, json otherwise).
+	LogFormat string `env:"SWITCHBOARD_LOG_FORMAT"`
 	// ReconnectRate and ReconnectBurst pace every connect a worker makes
 	// (takeovers, restarts, reconnects): connects per second, and how many
 	// may go at once after a quiet spell. 0 = the worker's defaults.
 	ReconnectRate  float64 `env:"SWITCHBOARD_RECONNECT_RATE"`
 	ReconnectBurst int     `env:"SWITCHBOARD_RECONNECT_BURST"`
-	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
-	// /metrics there.
+	// MetricsAddr is where switchboard-worker and switchboard-scheduler serve
+	// /metrics, /livez, /readyz and /healthz (the api and the standalone
+	// serve them on SWITCHBOARD_HTTP_ADDR). Default DefaultMetricsAddr.
+	MetricsAddr string `env:"SWITCHBOARD_METRICS_ADDR"`
+	// SchedulerMetricsAddr is the scheduler's older name for MetricsAddr,
+	// still honoured when SWITCHBOARD_METRICS_ADDR is unset.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
 }
+
+// DefaultMetricsAddr is where the cluster worker and scheduler serve their
+// metrics and probes unless SWITCHBOARD_METRICS_ADDR says otherwise.
+const DefaultMetricsAddr = ":9090"
+
+// Log formats of SWITCHBOARD_LOG_FORMAT.
+const (
+	LogFormatJSON    = "json"
+	LogFormatConsole = "console"
+)
 
 // Load reads the environment.
 func Load() (Config, error) {
@@ -47,6 +65,12 @@ func Load() (Config, error) {
 	if c.WorkerID == "" {
 		host, _ := os.Hostname()
 		c.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = c.SchedulerMetricsAddr
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = DefaultMetricsAddr
 	}
 	return c, c.Validate()
 }
@@ -64,6 +88,14 @@ func (c Config) Validate() error {
 	}
 	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
 		return errors.New("config: SWITCHBOARD_RECONNECT_RATE and SWITCHBOARD_RECONNECT_BURST must not be negative")
+	}
+	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
+		return errors.New("config: SWITCHBOARD_LOG_LEVEL must be debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "", LogFormatJSON, LogFormatConsole:
+	default:
+		return errors.New("config: SWITCHBOARD_LOG_FORMAT must be json or console")
 	}
 	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
 		return err

@@ -150,7 +150,7 @@ func (k *Keeper) run(ctx context.Context) {
 			if r, err := k.acquire(ctx); err == nil {
 				rev, lastWrite, held = r, sent, true
 				k.setHeld(true, r)
-				k.log.Info("lease acquired", zap.Uint64("epoch", r))
+				k.log.Debug("lease acquired", zap.Uint64("epoch", r))
 				k.cfg.OnAcquired(r)
 			}
 		} else {

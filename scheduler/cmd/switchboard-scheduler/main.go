@@ -41,7 +41,7 @@ func run() error {
 	if cfg.NATSURL == "" {
 		return errors.New("SWITCHBOARD_NATS_URL is required (the standalone binary embeds NATS)")
 	}
-	log, err := logging.New(cfg.LogLevel)
+	log, err := logging.New(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}

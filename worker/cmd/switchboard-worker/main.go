@@ -42,7 +42,7 @@ func run() error {
 	if cfg.NATSURL == "" || cfg.DatabaseURL == "" {
 		return errors.New("SWITCHBOARD_NATS_URL and SWITCHBOARD_DATABASE_URL are required (the standalone binary embeds both)")
 	}
-	log, err := logging.New(cfg.LogLevel)
+	log, err := logging.New(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}
