@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 )
@@ -38,6 +41,13 @@ type Config struct {
 	// EventBuffer is how many events a GET /api/v1/events reader may lag
 	// behind before it is dropped (default events.DefaultBuffer).
 	EventBuffer int
+	// Registry receives the api's metrics and is served on /metrics
+	// (default: a new ops.NewRegistry; the standalone passes the one all of
+	// its roles share).
+	Registry *prometheus.Registry
+	// Probe answers /readyz; the api adds its checks to it (default: a new
+	// probe; the standalone passes the one its worker adds to).
+	Probe *ops.Probe
 }
 
 func (c *Config) defaults() {
@@ -55,6 +65,12 @@ func (c *Config) defaults() {
 	}
 	if c.PairWait <= 0 {
 		c.PairWait = DefaultPairWait
+	}
+	if c.Registry == nil {
+		c.Registry = ops.NewRegistry()
+	}
+	if c.Probe == nil {
+		c.Probe = ops.NewProbe()
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/api/sessions"
 	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
 // Connection timeouts of the HTTP server. The write timeout leaves room for
@@ -38,14 +39,17 @@ const (
 
 // Server is the HTTP api: a Fiber app over the session core and the mirror.
 type Server struct {
-	cfg    Config
-	log    *zap.Logger
-	nc     *nats.Conn
-	mirror *mirror.Mirror
-	svc    *sessions.Service
-	auth   authenticator
-	hub    *events.Hub
-	app    *fiber.App
+	cfg     Config
+	log     *zap.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	buckets *bus.Buckets
+	mirror  *mirror.Mirror
+	metrics *metrics
+	svc     *sessions.Service
+	auth    authenticator
+	hub     *events.Hub
+	app     *fiber.App
 
 	// ctx is the parent of every request's NATS work; Stop cancels it so
 	// that long waits (pair) end at once.
@@ -86,7 +90,12 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, hub: hub, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
+	met, err := newMetrics(cfg.Registry, m)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: metrics: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, nc: nc, js: js, buckets: b, mirror: m, metrics: met, svc: svc, hub: hub,
+		auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
 	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.app = fiber.New(fiber.Config{
@@ -97,7 +106,9 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 		IdleTimeout:   idleTimeout,
 		CaseSensitive: true,
 	})
+	s.app.Use(met.middleware(s.handleError))
 	s.routes()
+	s.addChecks([]string{subject.CommandStream, subject.EventStream})
 	return s, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -57,6 +58,10 @@ type Mirror struct {
 	log      *zap.Logger
 	sessions *sessionTable
 	pairing  *pairingTable
+	// sessionsLive and pairingLive are true while the watch of that bucket
+	// runs and has delivered its initial values (Ready).
+	sessionsLive atomic.Bool
+	pairingLive  atomic.Bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -85,8 +90,8 @@ func (m *Mirror) Start(ctx context.Context) error {
 	m.cancel = cancel
 	sessionsSynced := make(chan struct{})
 	pairingSynced := make(chan struct{})
-	m.run(runCtx, m.cfg.Sessions, m.sessions, sessionsSynced)
-	m.run(runCtx, m.cfg.Pairing, m.pairing, pairingSynced)
+	m.run(runCtx, m.cfg.Sessions, m.sessions, sessionsSynced, &m.sessionsLive)
+	m.run(runCtx, m.cfg.Pairing, m.pairing, pairingSynced, &m.pairingLive)
 	for _, ch := range []chan struct{}{sessionsSynced, pairingSynced} {
 		select {
 		case <-ch:

@@ -142,6 +142,7 @@ func (s *Session) connect() error {
 			dev = s.deps.Devices.NewDevice() // registration
 		}
 		if err := s.newClient(dev); err != nil {
+			s.deps.Metrics.connected(err)
 			return fmt.Errorf("connect: %w", err)
 		}
 	}
@@ -151,7 +152,11 @@ func (s *Session) connect() error {
 	var ctx context.Context
 	ctx, s.clientStop = context.WithCancel(s.ctx)
 	err := s.client.ConnectContext(ctx)
-	if err != nil && !errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+	if errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+		err = nil
+	}
+	s.deps.Metrics.connected(err)
+	if err != nil {
 		if s.linked() {
 			s.clientStop()
 			s.clientStop = nil

@@ -49,6 +49,9 @@ type Deps struct {
 	// Pacer releases every connect of the worker's clients: takeovers,
 	// start and restart commands, reconnects after a dropped socket.
 	Pacer *pacer.Pacer
+	// Metrics records connects, command timings and keepalive failures;
+	// nil records nothing.
+	Metrics *Metrics
 
 	PairCodeTTL      time.Duration
 	RegistrationWait time.Duration
