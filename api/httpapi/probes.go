@@ -28,14 +28,11 @@ func (s *Server) ready(c fiber.Ctx) error {
 	return c.Status(rep.Status()).JSON(rep)
 }
 
-// addChecks adds the api's own checks to the process probe.
-func (s *Server) addChecks(streams []string) {
-	s.cfg.Probe.Add(
-		ops.NATSCheck(s.nc),
-		ops.StreamsCheck(s.js, streams...),
-		ops.BucketsCheck(s.js, s.buckets.Sessions, s.buckets.Pairing),
-		ops.Check{Name: CheckMirror, Run: s.mirror.Ready},
-	)
+// addChecks adds the api's checks to the process probe: the bus, and the
+// mirror caught up with wa_sessions.
+func (s *Server) addChecks() {
+	s.cfg.Probe.Add(ops.BusChecks(s.nc, s.js, s.buckets)...)
+	s.cfg.Probe.Add(ops.Check{Name: CheckMirror, Run: s.mirror.Ready})
 }
 
 // CheckMirror names the api's readiness check of its KV mirror.

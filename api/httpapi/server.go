@@ -26,7 +26,6 @@ import (
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/api/sessions"
 	"github.com/switchboard-gw/switchboard/shared/bus"
-	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
 // Connection timeouts of the HTTP server. The write timeout leaves room for
@@ -108,7 +107,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	})
 	s.app.Use(met.middleware(s.handleError))
 	s.routes()
-	s.addChecks([]string{subject.CommandStream, subject.EventStream})
+	s.addChecks()
 	return s, nil
 }
 

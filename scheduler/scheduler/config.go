@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-gw/switchboard/scheduler/health"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
@@ -57,6 +59,9 @@ type Config struct {
 	// may be before its socket counts as dead (default 3×LivenessPeriod);
 	// negative turns the check off.
 	KeepaliveTimeout time.Duration
+	// Registry receives the scheduler's metrics (switchboard_scheduler_*);
+	// default: a registry of its own (see Scheduler.MetricsHandler).
+	Registry *prometheus.Registry
 }
 
 func (c *Config) setDefaults() {
@@ -81,6 +86,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.KeepaliveTimeout == 0 {
 		c.KeepaliveTimeout = DefaultKeepaliveTimeout
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
 // Names of the shared checks, as they appear in Report.
@@ -55,6 +58,16 @@ func BucketsCheck(js jetstream.JetStream, kvs ...jetstream.KeyValue) Check {
 		}
 		return nil
 	}}
+}
+
+// BusChecks are the checks of every process on the bus: the connection,
+// both streams and every bucket of b.
+func BusChecks(nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets) []Check {
+	return []Check{
+		NATSCheck(nc),
+		StreamsCheck(js, subject.CommandStream, subject.EventStream),
+		BucketsCheck(js, b.Sessions, b.Pairing, b.Leases, b.Workers, b.Sched),
+	}
 }
 
 // Pinger is a database handle (*sql.DB).

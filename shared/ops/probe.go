@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -46,14 +47,22 @@ type Probe struct {
 
 // NewProbe returns a probe running checks with DefaultCheckTimeout.
 func NewProbe(checks ...Check) *Probe {
-	return &Probe{timeout: DefaultCheckTimeout, checks: checks}
+	p := &Probe{timeout: DefaultCheckTimeout}
+	p.Add(checks...)
+	return p
 }
 
-// Add appends checks.
+// Add appends checks. A check whose name is already there is skipped:
+// the roles of the standalone each bring the same nats, streams and
+// buckets checks.
 func (p *Probe) Add(checks ...Check) {
 	p.mu.Lock()
-	p.checks = append(p.checks, checks...)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	for _, c := range checks {
+		if !slices.ContainsFunc(p.checks, func(x Check) bool { return x.Name == c.Name }) {
+			p.checks = append(p.checks, c)
+		}
+	}
 }
 
 // Ready runs every check concurrently and reports them all. A check still

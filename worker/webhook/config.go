@@ -68,6 +68,9 @@ type Config struct {
 	// DeadLetterRetention is how long dead letters are kept when neither
 	// replayed nor deleted.
 	DeadLetterRetention time.Duration
+	// Metrics records attempts and dead letters (NewMetrics); nil records
+	// nothing.
+	Metrics *Metrics
 }
 
 func (c *Config) defaults() {

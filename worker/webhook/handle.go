@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -48,7 +49,11 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	now := d.now()
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		wg.Go(func() { outcomes[i] = post(ctx, d.client, d.cfg.Timeout, t, env.Type, env.ID, msg.Data(), now) })
+		wg.Go(func() {
+			start := time.Now()
+			outcomes[i] = post(ctx, d.client, d.cfg.Timeout, t, env.Type, env.ID, msg.Data(), now)
+			d.cfg.Metrics.Attempt(outcomes[i].status, time.Since(start))
+		})
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -80,6 +85,8 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 			if err := deadLetter(ctx, d.db, dl, msg.Data()); err != nil {
 				tlog.Error("webhook dead letter not recorded", zap.Error(err))
 				pending = pending || attempt < d.cfg.MaxAttempts
+			} else {
+				d.cfg.Metrics.DeadLetter()
 			}
 		default:
 			tlog.Debug("webhook attempt failed", zap.String("error", o.err))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
@@ -29,6 +31,9 @@ type Config struct {
 	// WORKING session goes unwritten (default session.LivenessPeriod; tests
 	// shorten it).
 	LivenessPeriod time.Duration
+	// Registry receives the worker's metrics (switchboard_worker_*); nil
+	// keeps them in a registry of the worker's own that nothing serves.
+	Registry prometheus.Registerer
 }
 
 func (c *Config) defaults() {
@@ -43,6 +48,9 @@ func (c *Config) defaults() {
 	}
 	if c.LivenessPeriod == 0 {
 		c.LivenessPeriod = session.LivenessPeriod
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
 	}
 }
 

@@ -37,12 +37,7 @@ func (w *Worker) keepLive(ctx context.Context, period time.Duration) {
 // livenessWalk queues a liveness check on each due session, at most
 // livenessInFlight at a time, and returns when they are done.
 func (w *Worker) livenessWalk(ctx context.Context, age time.Duration) {
-	w.mu.Lock()
-	owned := make([]shardRef, 0, len(w.shards))
-	for p, sh := range w.shards {
-		owned = append(owned, shardRef{p, sh})
-	}
-	w.mu.Unlock()
+	owned := w.owned()
 	now := time.Now()
 	slots := make(chan struct{}, livenessInFlight)
 	failed := 0

@@ -73,17 +73,20 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	if err != nil {
 		return nil, err
 	}
-	p, err := pacer.New(pacer.Config{Rate: cfg.ReconnectRate, Burst: cfg.ReconnectBurst})
+	w := &Worker{
+		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
+		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
+		shards:  make(map[int]*shards.Shard),
+	}
+	met, wait, err := w.registerMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("worker: metrics: %w", err)
+	}
+	w.pacer, err = pacer.New(pacer.Config{Rate: cfg.ReconnectRate, Burst: cfg.ReconnectBurst, Wait: wait})
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{
-		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
-		pacer:   p,
-		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
-		deps:    &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p},
-		shards:  make(map[int]*shards.Shard),
-	}
+	w.deps = &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: w.pacer, Metrics: met}
 	w.own, err = ownership.New(ownership.Config{
 		ID: cfg.ID, Shards: cfg.Shards, Leases: b.Leases, Workers: b.Workers, TTL: bus.LeaseTTL,
 	}, w, log)
@@ -199,6 +202,17 @@ func (w *Worker) Owned() []int {
 	out := make([]int, 0, len(w.shards))
 	for p := range w.shards {
 		out = append(out, p)
+	}
+	return out
+}
+
+// owned returns the running shards.
+func (w *Worker) owned() []shardRef {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]shardRef, 0, len(w.shards))
+	for p, sh := range w.shards {
+		out = append(out, shardRef{p, sh})
 	}
 	return out
 }

@@ -7,18 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/switchboard-gw/switchboard/scheduler/scheduler"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 )
 
 const (
@@ -56,37 +54,34 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
+	reg := ops.NewRegistry()
 	sched, err := scheduler.New(scheduler.Config{
-		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
+		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards, Registry: reg,
 	}, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}
-	if err := sched.Start(startCtx); err != nil {
+	// SWITCHBOARD_METRICS_ADDR (or the older SWITCHBOARD_SCHEDULER_METRICS_ADDR)
+	opsSrv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.MetricsAddr, Gatherer: reg, Probe: ops.NewProbe(sched.Checks(conn.NC)...)}, log)
+	if err != nil {
 		return err
 	}
-	metricsErr := make(chan error, 1)
-	var srv *http.Server
-	if cfg.SchedulerMetricsAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", sched.MetricsHandler())
-		srv = &http.Server{Addr: cfg.SchedulerMetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { metricsErr <- srv.ListenAndServe() }()
-		log.Info("serving metrics", zap.String("addr", cfg.SchedulerMetricsAddr))
+	if err := opsSrv.Start(startCtx); err != nil {
+		return err
+	}
+	if err := sched.Start(startCtx); err != nil {
+		return errors.Join(err, opsSrv.Stop(context.WithoutCancel(ctx)))
 	}
 	var errs []error
 	select {
 	case <-ctx.Done():
-	case err := <-metricsErr:
+	case err := <-opsSrv.Done():
 		errs = append(errs, fmt.Errorf("metrics server: %w", err))
 	}
 	log.Info("shutting down")
 	// The signal context may be done; give the shutdown its own deadline.
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancelStop()
-	errs = append(errs, sched.Stop(stopCtx))
-	if srv != nil {
-		errs = append(errs, srv.Shutdown(stopCtx))
-	}
+	errs = append(errs, sched.Stop(stopCtx), opsSrv.Stop(stopCtx))
 	return errors.Join(errs...)
 }

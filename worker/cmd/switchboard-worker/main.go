@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -64,27 +65,46 @@ func run() error {
 	}
 	defer ds.Close()
 
+	reg := ops.NewRegistry()
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
 	w, err := worker.New(worker.Config{
 		ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator,
 		ReconnectRate: cfg.ReconnectRate, ReconnectBurst: cfg.ReconnectBurst,
+		Registry: reg,
 	}, conn.NC, conn.JS, conn.Buckets, ds, log)
+	if err != nil {
+		return err
+	}
+	hookMetrics, err := webhook.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
 	// Webhook delivery is the worker's second role: one durable consumer on
 	// WA_EVT shared by every worker, so it scales with them.
-	hooks, err := webhook.New(webhook.Config{}, conn.JS, conn.Buckets.Sessions, ds, log)
+	hooks, err := webhook.New(webhook.Config{Metrics: hookMetrics}, conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
 	}
-	if err := w.Start(startCtx); err != nil {
+	// Probes answer from the start: /readyz says what is not up yet.
+	opsSrv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.MetricsAddr, Gatherer: reg, Probe: ops.NewProbe(w.Checks()...)}, log)
+	if err != nil {
 		return err
 	}
-	if err := hooks.Start(startCtx); err != nil {
-		return errors.Join(err, w.Stop(context.WithoutCancel(ctx)))
+	if err := opsSrv.Start(startCtx); err != nil {
+		return err
 	}
-	<-ctx.Done()
+	if err := w.Start(startCtx); err != nil {
+		return errors.Join(err, opsSrv.Stop(context.WithoutCancel(ctx)))
+	}
+	if err := hooks.Start(startCtx); err != nil {
+		return errors.Join(err, w.Stop(context.WithoutCancel(ctx)), opsSrv.Stop(context.WithoutCancel(ctx)))
+	}
+	var errs []error
+	select {
+	case <-ctx.Done():
+	case err := <-opsSrv.Done():
+		errs = append(errs, err)
+	}
 	// SIGTERM or SIGINT: drain (mark draining, hand every shard off, leave
 	// the registry) and exit. The signal context is done; the drain gets its
 	// own deadline.
@@ -92,5 +112,7 @@ func run() error {
 	log.Info("draining")
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancelStop()
-	return errors.Join(hooks.Stop(stopCtx), w.Stop(stopCtx))
+	// The probes keep answering (not ready: draining) until the drain ends.
+	errs = append(errs, hooks.Stop(stopCtx), w.Stop(stopCtx), opsSrv.Stop(stopCtx))
+	return errors.Join(errs...)
 }
