@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -56,7 +57,11 @@ func (m *metrics) middleware(handleError fiber.ErrorHandler) fiber.Handler {
 		}
 		route := unmatchedRoute
 		if c.Matched() {
+			// A group's root route ends in "/"; clients call it without.
 			route = c.Route().Path
+			if len(route) > 1 {
+				route = strings.TrimSuffix(route, "/")
+			}
 		}
 		method := c.Method()
 		m.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().StatusCode())).Inc()

@@ -156,6 +156,10 @@ func (s *Server) stop(ctx context.Context) error {
 		if err := s.app.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("httpapi: shutdown: %w", err))
 		}
+		// A shutdown that comes before fasthttp's Serve has registered the
+		// listener finds nothing to close and Serve would then run forever:
+		// closing the listener ourselves ends it either way.
+		_ = s.ln.Close()
 		select {
 		case err := <-s.served:
 			if err != nil {

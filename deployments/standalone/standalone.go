@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/httpapi"
@@ -21,6 +22,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/natsembed"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
@@ -50,6 +52,10 @@ type Gateway struct {
 	hooks *webhook.Dispatcher
 	sched *scheduler.Scheduler
 	api   *httpapi.Server
+
+	// reg and probe are shared by every role and served on the api port.
+	reg   *prometheus.Registry
+	probe *ops.Probe
 }
 
 // New checks the configuration; Start brings everything up.
@@ -75,15 +81,16 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("standalone: data dir: %w", err)
 	}
+	ban := banner{dataDir: cfg.DataDir, keyFrom: "from SWITCHBOARD_ADMIN_KEY"}
 	if cfg.AdminKey == "" {
 		key, created, err := loadOrCreateAdminKey(cfg.DataDir)
 		if err != nil {
 			return err
 		}
 		cfg.AdminKey = key
+		ban.keyFrom = "in " + filepath.Join(cfg.DataDir, adminKeyFile)
 		if created {
-			fmt.Fprintf(cfg.Banner, "Generated admin key (shown once, kept in %s): %s\n",
-				filepath.Join(cfg.DataDir, adminKeyFile), key)
+			ban.newKey = key
 		}
 	}
 	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
@@ -127,38 +134,50 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 			return err
 		}
 		simAddr = g.sim.ControlAddr()
-		fmt.Fprintf(cfg.Banner, "WhatsApp simulator: websocket %s, control http://%s\n", g.sim.WSAddr(), simAddr)
+		ban.simulator = simAddr
 	}
+	// One registry and one probe for every role: the api port serves them.
+	g.reg, g.probe = ops.NewRegistry(), ops.NewProbe()
 	// The worker points whatsmeow at the simulator itself when simAddr is set.
-	g.wrk, err = worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: simAddr}, g.nc, js, buckets, g.ds, g.log)
+	g.wrk, err = worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: simAddr, Registry: g.reg},
+		g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err
 	}
+	g.probe.Add(g.wrk.Checks()...)
 	if err := g.wrk.Start(ctx); err != nil {
 		return err
 	}
-	g.hooks, err = webhook.New(webhook.Config{}, js, buckets.Sessions, g.ds, g.log)
+	hookMetrics, err := webhook.NewMetrics(g.reg)
+	if err != nil {
+		return err
+	}
+	g.hooks, err = webhook.New(webhook.Config{Metrics: hookMetrics}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
 	}
 	if err := g.hooks.Start(ctx); err != nil {
 		return err
 	}
-	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards}, js, buckets, g.log)
+	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
+		Registry: g.reg}, js, buckets, g.log)
 	if err != nil {
 		return err
 	}
+	g.probe.Add(g.sched.Checks(g.nc)...)
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
-	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards}, g.nc, js, buckets, g.log)
+	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards,
+		Registry: g.reg, Probe: g.probe}, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err
 	}
 	if err := g.api.Start(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(cfg.Banner, "Switchboard listening on http://%s\n", g.api.Addr())
+	ban.addr = g.api.Addr()
+	ban.write(cfg.Banner)
 	return nil
 }
 
