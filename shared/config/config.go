@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -60,7 +61,7 @@ const (
 func Load() (Config, error) {
 	var c Config
 	if err := env.Parse(&c); err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return c, fmt.Errorf("config: %w", nameVariables(err))
 	}
 	if c.WorkerID == "" {
 		host, _ := os.Hostname()
@@ -101,6 +102,27 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// nameVariables rewrites the parse errors of err to name the environment
+// variable (env names the Go field): "SWITCHBOARD_SHARDS: invalid value: …".
+func nameVariables(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	out := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := reflect.TypeFor[Config]().FieldByName(pe.Name); ok {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				e = fmt.Errorf("%s: invalid value: %w", name, pe.Err)
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
 }
 
 // ParseTenantKeys parses SWITCHBOARD_TENANT_KEYS, "tenant:key,tenant2:key2",
