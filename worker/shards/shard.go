@@ -166,7 +166,7 @@ func (s *Shard) run(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	s.log.Info("shard started", zap.Int("sessions", s.Sessions()),
+	s.log.Debug("shard started", zap.Int("sessions", s.Sessions()),
 		zap.Duration("bind", bound.Sub(start)), zap.Duration("load", time.Since(bound)))
 	s.keepInflightAlive(ctx)
 	cc.Drain()
@@ -257,7 +257,7 @@ func (s *Shard) closeActors() {
 			s.log.Warn("session close timed out", zap.String("tenant", a.Tenant()), zap.String("session", a.ID()))
 		}
 	}
-	s.log.Info("shard stopped", zap.Int("sessions", len(actors)))
+	s.log.Debug("shard stopped", zap.Int("sessions", len(actors)))
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.
