@@ -10,7 +10,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 # they are the slowest suites. RACE_MODULES="$(MODULES)" runs them all.
 RACE_MODULES ?= shared api scheduler
 
-.PHONY: build run demo test test-short test-cluster bench fuzz vet vulncheck tidy clean cluster-up cluster-down
+.PHONY: build run demo test test-short test-cluster bench bench-scale fuzz vet vulncheck tidy clean cluster-up cluster-down
 
 build: bin/nats-server
 	cd shared && $(GO) build -o $(BIN)/wasim ./cmd/wasim
@@ -79,3 +79,9 @@ cluster-up: build
 
 cluster-down:
 	./scripts/cluster-down.sh
+
+## bench-scale: the gateway measured from outside with separate processes (see scripts/bench-scale.sh):
+## SCALE_N sessions (10000) linked by SCALE_C clients (64), SCALE_IDLE (300s) idle window, then a restart;
+## SCALE_WORKERS=3 runs a local cluster (nats-server, api, workers, Postgres) and kill -9s one worker
+bench-scale: build
+	./scripts/bench-scale.sh

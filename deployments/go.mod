@@ -11,12 +11,16 @@ require (
 	go.uber.org/zap v1.28.0
 )
 
+require github.com/sony/gobreaker/v2 v2.4.0 // indirect
+
 require (
+	github.com/KimMachineGun/automemlimit v0.7.5 // indirect
 	github.com/chromedp/sysutil v1.1.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20250211171154-1ae217ad3535 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
+	github.com/pbnjay/memory v0.0.0-20210728143218-7b4eea64cf58 // indirect
 )
 
 require (

@@ -8,6 +8,9 @@ export SWITCHBOARD_DATA_DIR=$data
 export SWITCHBOARD_ADMIN_KEY=${SWITCHBOARD_ADMIN_KEY:-demo-key}
 export SWITCHBOARD_HTTP_ADDR=${SWITCHBOARD_HTTP_ADDR:-127.0.0.1:3000}
 export SWITCHBOARD_LOG_LEVEL=${SWITCHBOARD_LOG_LEVEL:-warn}
+# Webhook receivers you try with the demo usually listen on this machine:
+# open the SSRF guard explicitly (never in production).
+export SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE=${SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE:-true}
 ./bin/switchboard --simulator &
 gw=$!
 trap 'kill -TERM $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$data"' EXIT

@@ -12,6 +12,13 @@ require (
 
 require github.com/kylelemons/godebug v1.1.0 // indirect
 
+require github.com/sony/gobreaker/v2 v2.4.0
+
+require (
+	github.com/KimMachineGun/automemlimit v0.7.5 // indirect
+	github.com/pbnjay/memory v0.0.0-20210728143218-7b4eea64cf58 // indirect
+)
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

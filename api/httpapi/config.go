@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
@@ -17,6 +18,8 @@ const (
 	DefaultAddr      = ":3000"
 	DefaultBodyLimit = 1 << 20
 	DefaultPairWait  = 25 * time.Second
+	// DefaultWebhookWait outlasts the workers' 10 s delivery timeout.
+	DefaultWebhookWait = 15 * time.Second
 	// AdminTenant is the tenant the admin key acts as.
 	AdminTenant = "default"
 )
@@ -48,6 +51,11 @@ type Config struct {
 	// Probe answers /readyz; the api adds its checks to it (default: a new
 	// probe; the standalone passes the one its worker adds to).
 	Probe *ops.Probe
+	// WebhookGuard is the SSRF policy for webhook URLs at create time.
+	WebhookGuard netguard.Policy
+	// WebhookWait bounds a webhook control request to the workers (a test
+	// ping waits for the receiver, up to the workers' 10 s timeout).
+	WebhookWait time.Duration
 }
 
 func (c *Config) defaults() {
@@ -71,6 +79,9 @@ func (c *Config) defaults() {
 	}
 	if c.Probe == nil {
 		c.Probe = ops.NewProbe()
+	}
+	if c.WebhookWait <= 0 {
+		c.WebhookWait = DefaultWebhookWait
 	}
 }
 

@@ -21,6 +21,9 @@ func (s *Server) routes() {
 	v1.Post("/:id/disconnect", s.authed(s.action(s.svc.Disconnect, "Session disconnecting")))
 	v1.Post("/:id/restart", s.authed(s.action(s.svc.Restart, "Session restarting")))
 	v1.Post("/:id/logout", s.authed(s.action(s.svc.Logout, "Session logging out")))
+	v1.Get("/:id/webhooks/dead-letters", s.authed(s.listDeadLetters))
+	v1.Post("/:id/webhooks/dead-letters/replay", s.authed(s.replayDeadLetters))
+	v1.Post("/:id/webhooks/test", s.authed(s.testWebhook))
 
 	s.wasendRoutes()
 	s.wawpRoutes()

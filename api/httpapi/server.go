@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-gw/switchboard/api/events"
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/api/sessions"
+	"github.com/switchboard-gw/switchboard/api/webhooks"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 )
 
@@ -48,6 +49,7 @@ type Server struct {
 	svc     *sessions.Service
 	auth    authenticator
 	hub     *events.Hub
+	hooks   *webhooks.Client
 	app     *fiber.App
 
 	// ctx is the parent of every request's NATS work; Stop cancels it so
@@ -68,20 +70,22 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil {
+	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil || b.Leases == nil {
 		return nil, errors.New("httpapi: nats connection, jetstream and buckets are required")
 	}
 	log = log.Named("api")
 	m, err := mirror.New(mirror.Config{
 		Sessions:   b.Sessions,
 		Pairing:    b.Pairing,
+		Leases:     b.Leases,
+		Shards:     cfg.Shards,
 		PairingTTL: bus.PairingTTL,
 		Connected:  func() bool { return nc.Status() == nats.CONNECTED },
 	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait}, log)
+	svc, err := sessions.New(sessions.Config{NC: nc, JS: js, Sessions: b.Sessions, Mirror: m, PairWait: cfg.PairWait, WebhookGuard: cfg.WebhookGuard}, log)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -93,7 +97,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, nc: nc, js: js, buckets: b, mirror: m, metrics: met, svc: svc, hub: hub,
+	s := &Server{cfg: cfg, log: log, nc: nc, js: js, buckets: b, mirror: m, metrics: met, svc: svc, hooks: webhooks.New(nc), hub: hub,
 		auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
 	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
 	s.ctx, s.cancel = context.WithCancel(context.Background())

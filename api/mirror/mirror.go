@@ -1,6 +1,7 @@
-// Package mirror keeps a local, read-only copy of the wa_sessions and
-// wa_pairing KV buckets, fed by KV watches, so the api answers reads without
-// touching NATS.
+// Package mirror keeps a local, read-only copy of the wa_sessions,
+// wa_pairing and wa_shard_leases KV buckets, fed by KV watches, so the api
+// answers reads without touching NATS, and never shows a session as
+// connected unless its owner still holds the session's shard.
 package mirror
 
 import (
@@ -13,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/shard"
 )
 
 // rewatchDelay is how long a watch waits before it is re-created after its
@@ -25,6 +28,11 @@ type Config struct {
 	Sessions jetstream.KeyValue
 	// Pairing is the wa_pairing bucket. Required.
 	Pairing jetstream.KeyValue
+	// Leases is the wa_shard_leases bucket. Required: a record claiming a
+	// connection is shown only while its owner holds the lease.
+	Leases jetstream.KeyValue
+	// Shards is the shard count N (default shard.DefaultCount).
+	Shards int
 	// PairingTTL hides pairing entries older than this (the bucket expires
 	// them without delete markers, so the watch never reports it).
 	PairingTTL time.Duration
@@ -38,6 +46,9 @@ func (c *Config) defaults() {
 	if c.PairingTTL <= 0 {
 		c.PairingTTL = 5 * time.Minute
 	}
+	if c.Shards <= 0 {
+		c.Shards = shard.DefaultCount
+	}
 	if c.Connected == nil {
 		c.Connected = func() bool { return true }
 	}
@@ -45,8 +56,8 @@ func (c *Config) defaults() {
 
 // Validate reports a missing bucket.
 func (c Config) Validate() error {
-	if c.Sessions == nil || c.Pairing == nil {
-		return errors.New("mirror: Sessions and Pairing buckets are required")
+	if c.Sessions == nil || c.Pairing == nil || c.Leases == nil {
+		return errors.New("mirror: Sessions, Pairing and Leases buckets are required")
 	}
 	return nil
 }
@@ -58,10 +69,12 @@ type Mirror struct {
 	log      *zap.Logger
 	sessions *sessionTable
 	pairing  *pairingTable
-	// sessionsLive and pairingLive are true while the watch of that bucket
-	// runs and has delivered its initial values (Ready).
+	leases   *leaseTable
+	// sessionsLive, pairingLive and leasesLive are true while the watch of
+	// that bucket runs and has delivered its initial values (Ready).
 	sessionsLive atomic.Bool
 	pairingLive  atomic.Bool
+	leasesLive   atomic.Bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -79,6 +92,7 @@ func New(cfg Config, log *zap.Logger) (*Mirror, error) {
 		log:      log,
 		sessions: newSessionTable(log),
 		pairing:  newPairingTable(log, cfg.PairingTTL),
+		leases:   newLeaseTable(),
 	}, nil
 }
 
@@ -90,9 +104,12 @@ func (m *Mirror) Start(ctx context.Context) error {
 	m.cancel = cancel
 	sessionsSynced := make(chan struct{})
 	pairingSynced := make(chan struct{})
+	leasesSynced := make(chan struct{})
+	// Leases first: a session record is only shown once its lease is known.
+	m.run(runCtx, m.cfg.Leases, m.leases, leasesSynced, &m.leasesLive)
 	m.run(runCtx, m.cfg.Sessions, m.sessions, sessionsSynced, &m.sessionsLive)
 	m.run(runCtx, m.cfg.Pairing, m.pairing, pairingSynced, &m.pairingLive)
-	for _, ch := range []chan struct{}{sessionsSynced, pairingSynced} {
+	for _, ch := range []chan struct{}{leasesSynced, sessionsSynced, pairingSynced} {
 		select {
 		case <-ch:
 		case <-ctx.Done():

@@ -35,7 +35,7 @@ func TestMirrorFollowsKV(t *testing.T) {
 		}
 	}
 	putRec("before", "x")
-	m, err := mirror.New(mirror.Config{Sessions: b.Sessions, Pairing: b.Pairing}, zap.NewNop())
+	m, err := mirror.New(mirror.Config{Sessions: b.Sessions, Pairing: b.Pairing, Leases: b.Leases, Shards: 2}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,19 +9,26 @@ import (
 )
 
 // Session returns the visible record of tenant's session id and its
-// revision. Records being deleted (Desired=deleted) are not visible.
+// revision. Records being deleted (Desired=deleted) are not visible. The
+// status is the one the api may show (see truthful), not always the stored
+// one.
 func (m *Mirror) Session(tenant, id string) (session.Record, uint64, bool) {
 	e, ok := m.sessions.get(subject.SessionKey(tenant, id))
 	if !ok || !e.visible() {
 		return session.Record{}, 0, false
 	}
-	return e.rec, e.rev, true
+	return m.truthful(e.rec), e.rev, true
 }
 
 // List returns one page of tenant's visible sessions, sorted by creation
-// time then id, and the total number of them.
+// time then id, and the total number of them, with the statuses the api
+// may show.
 func (m *Mirror) List(tenant string, offset, limit int) ([]session.Record, int) {
-	return m.sessions.page(tenant, offset, limit)
+	recs, total := m.sessions.page(tenant, offset, limit)
+	for i := range recs {
+		recs[i] = m.truthful(recs[i])
+	}
+	return recs, total
 }
 
 // NameTaken reports whether another visible session of tenant than id

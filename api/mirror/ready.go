@@ -14,8 +14,8 @@ import (
 // readyPoll is how often Ready re-reads the mirror while it catches up.
 const readyPoll = 20 * time.Millisecond
 
-// Ready reports whether the mirror can answer reads as of now: both
-// watches run, and the sessions copy holds every revision the bucket had
+// Ready reports whether the mirror can answer reads as of now: every
+// watch runs, and the sessions copy holds every revision the bucket had
 // when Ready was called (it waits for that until ctx ends). Records are
 // never purged from wa_sessions, so the bucket's last sequence is always
 // one the watch delivers: a put, or the delete marker that replaced it.
@@ -25,6 +25,9 @@ func (m *Mirror) Ready(ctx context.Context) error {
 	}
 	if !m.pairingLive.Load() {
 		return errors.New("pairing watch not running")
+	}
+	if !m.leasesLive.Load() {
+		return errors.New("leases watch not running")
 	}
 	st, err := m.cfg.Sessions.Status(ctx)
 	if err != nil {

@@ -48,6 +48,9 @@ func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (se
 	if err != nil {
 		return session.Record{}, err
 	}
+	if err := s.guardWebhooks(cfg.Webhooks); err != nil {
+		return session.Record{}, err
+	}
 	if err := s.available(); err != nil {
 		return session.Record{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/mirror"
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 )
 
 // Defaults.
@@ -39,6 +40,10 @@ type Config struct {
 	PairWait time.Duration
 	// OpTimeout bounds each NATS operation of a request.
 	OpTimeout time.Duration
+	// WebhookGuard refuses webhook URLs aimed at private, loopback or
+	// metadata addresses (SWITCHBOARD_WEBHOOK_ALLOW_*); the workers check
+	// again at dial time.
+	WebhookGuard netguard.Policy
 }
 
 func (c *Config) defaults() {

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/lease"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
@@ -106,7 +107,7 @@ func (o *observer) lease(e jetstream.KeyValueEntry, at time.Time) {
 		o.freedAt[p] = at
 		return
 	}
-	if h := string(e.Value()); o.holder[p] != h {
+	if h, _ := lease.ParseValue(e.Value(), e.Revision()); o.holder[p] != h {
 		o.holder[p] = h
 		o.takenAt[p] = at
 	}

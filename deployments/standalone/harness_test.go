@@ -28,13 +28,16 @@ const adminKey = "admin-test-key"
 
 // gateway starts a standalone gateway on dataDir (and dbURL when set) with
 // the test simulator, stopped when the test ends unless stopped earlier.
-func gateway(t *testing.T, dataDir, dbURL string) (*standalone.Gateway, *api) {
+// Webhook receivers in these tests listen on loopback, so the SSRF guard is
+// opened explicitly (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE); tweak may change
+// the configuration further.
+func gateway(t *testing.T, dataDir, dbURL string, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
 	t.Helper()
-	return gatewayLogged(t, dataDir, dbURL, zap.NewNop())
+	return gatewayLogged(t, dataDir, dbURL, zap.NewNop(), tweak...)
 }
 
 // gatewayLogged is gateway with the process logger log.
-func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger) (*standalone.Gateway, *api) {
+func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger, tweak ...func(*config.Config)) (*standalone.Gateway, *api) {
 	t.Helper()
 	cfg := config.Config{
 		HTTPAddr:            "127.0.0.1:0",
@@ -48,6 +51,11 @@ func gatewayLogged(t *testing.T, dataDir, dbURL string, log *zap.Logger) (*stand
 		WASimulator:         sim.ControlAddr(),
 		WorkerID:            "w-" + t.Name(),
 		LogLevel:            "warn",
+		WebhookAllowPrivate: true,
+		DeadLetterRetention: 7 * 24 * time.Hour,
+	}
+	for _, f := range tweak {
+		f(&cfg)
 	}
 	gw, err := standalone.New(standalone.Config{Config: cfg}, log)
 	if err != nil {

@@ -93,7 +93,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 			ban.newKey = key
 		}
 	}
-	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
+	roles, err := RoleConfigs(cfg.Config)
 	if err != nil {
 		return err
 	}
@@ -139,8 +139,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	// One registry and one probe for every role: the api port serves them.
 	g.reg, g.probe = ops.NewRegistry(), ops.NewProbe()
 	// The worker points whatsmeow at the simulator itself when simAddr is set.
-	g.wrk, err = worker.New(worker.Config{ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: simAddr, Registry: g.reg},
-		g.nc, js, buckets, g.ds, g.log)
+	roles.Worker.Simulator = simAddr
+	roles.Worker.Registry = g.reg
+	g.wrk, err = worker.New(roles.Worker, g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err
 	}
@@ -152,15 +153,22 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	g.hooks, err = webhook.New(webhook.Config{Metrics: hookMetrics}, js, buckets.Sessions, g.ds, g.log)
+	guard, err := cfg.WebhookPolicy()
+	if err != nil {
+		return err
+	}
+	g.hooks, err = webhook.New(webhook.Config{
+		Leases: buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Metrics: hookMetrics,
+	}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
 	}
 	if err := g.hooks.Start(ctx); err != nil {
 		return err
 	}
-	g.sched, err = scheduler.New(scheduler.Config{ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards,
-		Registry: g.reg}, js, buckets, g.log)
+	roles.Scheduler.Registry = g.reg
+	g.sched, err = scheduler.New(roles.Scheduler, js, buckets, g.log)
 	if err != nil {
 		return err
 	}
@@ -168,8 +176,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
-	g.api, err = httpapi.New(httpapi.Config{Addr: cfg.HTTPAddr, AdminKey: cfg.AdminKey, TenantKeys: tenantKeys, Shards: cfg.Shards,
-		Registry: g.reg, Probe: g.probe}, g.nc, js, buckets, g.log)
+	roles.API.Registry, roles.API.Probe = g.reg, g.probe
+	g.api, err = httpapi.New(roles.API, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,11 @@ func check(r Rules, in Input) (Reason, bool) {
 		if st.Owner != "" && !in.OwnerLive {
 			return ReasonOwnerGone, false
 		}
-		if r.KeepaliveTimeout > 0 && in.Now.Sub(latest(st.LastKeepalive, st.UpdatedAt)) > r.KeepaliveTimeout {
+		last := latest(st.LastKeepalive, st.UpdatedAt)
+		if in.VouchedAt.After(last) {
+			last = in.VouchedAt
+		}
+		if r.KeepaliveTimeout > 0 && in.Now.Sub(last) > r.KeepaliveTimeout {
 			return ReasonSocket, false
 		}
 	case session.StatusStopped, session.StatusFailed:

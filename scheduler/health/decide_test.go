@@ -33,6 +33,7 @@ func TestDecide(t *testing.T) {
 		book      health.Book
 		ownerDead bool
 		noWorkers bool
+		vouched   time.Time
 		action    health.Action
 		reason    health.Reason
 		write     health.Write
@@ -41,6 +42,12 @@ func TestDecide(t *testing.T) {
 		{name: "working healthy drops book", rec: rec(session.StatusWorking, nil), book: restarted, write: health.Delete},
 		{name: "working keepalive stale", rec: rec(session.StatusWorking, func(s *session.State) {
 			s.LastKeepalive, s.UpdatedAt = ago(5*time.Minute), now.Add(-5*time.Minute)
+		}), action: health.Restart, reason: health.ReasonSocket, write: health.Put},
+		{name: "working vouched by its shard's liveness record", vouched: now.Add(-20 * time.Second), rec: rec(session.StatusWorking, func(s *session.State) {
+			s.LastKeepalive, s.UpdatedAt = ago(time.Hour), now.Add(-time.Hour)
+		})},
+		{name: "working last vouched too long ago", vouched: now.Add(-5 * time.Minute), rec: rec(session.StatusWorking, func(s *session.State) {
+			s.LastKeepalive, s.UpdatedAt = ago(time.Hour), now.Add(-time.Hour)
 		}), action: health.Restart, reason: health.ReasonSocket, write: health.Put},
 		{name: "keepalive check off", rules: func(r *health.Rules) { r.KeepaliveTimeout = -1 }, rec: rec(session.StatusWorking, func(s *session.State) {
 			s.LastKeepalive, s.UpdatedAt = ago(time.Hour), now.Add(-time.Hour)
@@ -117,7 +124,7 @@ func TestDecide(t *testing.T) {
 				tc.rules(&r)
 			}
 			v := health.Decide(r, health.Input{Record: tc.rec, Book: tc.book, Now: now, Sweep: "sweep-1",
-				OwnerLive: !tc.ownerDead, WorkersLive: !tc.noWorkers})
+				OwnerLive: !tc.ownerDead, WorkersLive: !tc.noWorkers, VouchedAt: tc.vouched})
 			if v.Action != tc.action || v.Reason != tc.reason || v.Write != tc.write {
 				t.Fatalf("got %v/%q/write %d, want %v/%q/write %d", v.Action, v.Reason, v.Write, tc.action, tc.reason, tc.write)
 			}

@@ -74,6 +74,11 @@ type Input struct {
 	// WorkersLive reports whether any worker takes work; without one a
 	// restart would only queue up, so it waits for the next sweep.
 	WorkersLive bool
+	// VouchedAt is when the owner's shard liveness record last vouched for
+	// the session's socket (the record names the session's owner and epoch
+	// and does not list it as stale); zero when it does not. It counts as a
+	// keepalive, like State.LastKeepalive.
+	VouchedAt time.Time
 }
 
 // Verdict is the decision about one session.

@@ -49,6 +49,7 @@ func (s *Scheduler) makePlan(snap *snapshot, sweep string, now time.Time) (*plan
 		v := health.Decide(s.rules, health.Input{
 			Record: rec, Book: book, Now: now, Sweep: sweep,
 			OwnerLive: snap.members[rec.State.Owner], WorkersLive: snap.workersLive,
+			VouchedAt: snap.vouchedAt(rec, s.cfg.Shards),
 		})
 		bw := bookWrite{key: key, write: v.Write, book: v.Book}
 		m, err := s.message(sweep, rec, v, now)

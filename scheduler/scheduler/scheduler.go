@@ -62,8 +62,8 @@ func New(cfg Config, js jetstream.JetStream, b *bus.Buckets, log *zap.Logger) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if js == nil || b == nil || b.Sessions == nil || b.Leases == nil || b.Workers == nil || b.Sched == nil {
-		return nil, errors.New("scheduler: jetstream and the Sessions, Leases, Workers and Sched buckets are required")
+	if js == nil || b == nil || b.Sessions == nil || b.Leases == nil || b.Liveness == nil || b.Workers == nil || b.Sched == nil {
+		return nil, errors.New("scheduler: jetstream and the Sessions, Leases, Liveness, Workers and Sched buckets are required")
 	}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {

@@ -30,6 +30,8 @@ type snapshot struct {
 	workersLive bool
 	// leases holds the keys of the shard leases currently held.
 	leases map[string]bool
+	// liveness holds the shard liveness records by lease key (s.<p>).
+	liveness map[string]vouch
 }
 
 // errWatchClosed means a KV watch ended before its initial values.
@@ -38,7 +40,7 @@ var errWatchClosed = errors.New("scheduler: kv watch closed early")
 // takeSnapshot reads the four sources concurrently. Sessions are read with
 // one KV watch (the bucket's last values, streamed), never key by key.
 func (s *Scheduler) takeSnapshot(ctx context.Context, state jetstream.KeyValue) (*snapshot, error) {
-	snap := &snapshot{books: map[string]health.Book{}, members: map[string]bool{}, leases: map[string]bool{}}
+	snap := &snapshot{books: map[string]health.Book{}, members: map[string]bool{}, leases: map[string]bool{}, liveness: map[string]vouch{}}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
@@ -66,6 +68,14 @@ func (s *Scheduler) takeSnapshot(ctx context.Context, state jetstream.KeyValue) 
 	})
 	g.Go(func() error {
 		return readAll(gctx, s.b.Leases, ">", func(key string, _ []byte) { snap.leases[key] = true })
+	})
+	g.Go(func() error {
+		return readAll(gctx, s.b.Liveness, ">", func(key string, val []byte) {
+			var l session.ShardLiveness
+			if json.Unmarshal(val, &l) == nil {
+				snap.liveness[key] = newVouch(l)
+			}
+		})
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err

@@ -24,7 +24,11 @@ const (
 	// MarkerTTL is how long a lease or heartbeat that expired stays as a
 	// delete marker: watchers see the expiry at once (a crashed worker's
 	// shards are taken over at LeaseTTL, not at the next rebalance).
-	MarkerTTL     = LeaseTTL
+	MarkerTTL = LeaseTTL
+	// LivenessTTL drops the liveness record of a shard nobody writes any
+	// more; the scheduler treats a record older than its keepalive timeout
+	// as no record anyway.
+	LivenessTTL   = 10 * time.Minute
 	connectWait   = 10 * time.Second
 	defaultShards = 64
 	// declareWait bounds one attempt to declare a stream or bucket; Ensure
@@ -71,6 +75,8 @@ type Buckets struct {
 	Sessions jetstream.KeyValue
 	Pairing  jetstream.KeyValue
 	Leases   jetstream.KeyValue
+	// Liveness holds the shard liveness records (session.ShardLiveness).
+	Liveness jetstream.KeyValue
 	Workers  jetstream.KeyValue
 	Sched    jetstream.KeyValue
 }
@@ -117,6 +123,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 		{&b.Sessions, jetstream.KeyValueConfig{Bucket: subject.SessionsBucket, History: 1}},
 		{&b.Pairing, jetstream.KeyValueConfig{Bucket: subject.PairingBucket, History: 1, TTL: PairingTTL}},
 		{&b.Leases, jetstream.KeyValueConfig{Bucket: subject.LeasesBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
+		{&b.Liveness, jetstream.KeyValueConfig{Bucket: subject.LivenessBucket, History: 1, TTL: LivenessTTL}},
 		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
 		{&b.Sched, jetstream.KeyValueConfig{Bucket: subject.SchedulerBucket, History: 1, TTL: LeaseTTL}},
 	} {

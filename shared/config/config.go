@@ -12,6 +12,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 )
 
 // Config is the whole configuration; each binary reads the part it needs.
@@ -45,6 +47,29 @@ type Config struct {
 	// SchedulerMetricsAddr is the scheduler's older name for MetricsAddr,
 	// still honoured when SWITCHBOARD_METRICS_ADDR is unset.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
+	// WebhookAllowPrivate and WebhookAllowCIDRs open the webhook SSRF guard
+	// (shared/netguard): every address, or the listed ranges. Read by the
+	// api (create-time URL check) and the worker (dial-time check).
+	WebhookAllowPrivate bool   `env:"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE"`
+	WebhookAllowCIDRs   string `env:"SWITCHBOARD_WEBHOOK_ALLOW_CIDRS"`
+	// DeadLetterRetention is how long undelivered webhook events are kept
+	// for replay.
+	DeadLetterRetention time.Duration `env:"SWITCHBOARD_DEAD_LETTER_RETENTION" envDefault:"168h"`
+	// MemoryLimit is the Go soft memory limit ("2GiB", "off"); empty means
+	// 90 % of the cgroup's limit when there is one (see shared/memlimit).
+	MemoryLimit string `env:"SWITCHBOARD_MEMORY_LIMIT"`
+	// PprofAddr, when set, serves Go's pprof endpoints there (off by
+	// default; see shared/profiling).
+	PprofAddr string `env:"SWITCHBOARD_PPROF_ADDR"`
+}
+
+// WebhookPolicy is the SSRF policy for webhook targets.
+func (c Config) WebhookPolicy() (netguard.Policy, error) {
+	allow, err := netguard.ParseCIDRs(c.WebhookAllowCIDRs)
+	if err != nil {
+		return netguard.Policy{}, fmt.Errorf("config: SWITCHBOARD_WEBHOOK_ALLOW_CIDRS: %w", err)
+	}
+	return netguard.Policy{AllowPrivate: c.WebhookAllowPrivate, Allow: allow}, nil
 }
 
 // DefaultMetricsAddr is where the cluster worker and scheduler serve their
@@ -97,6 +122,12 @@ func (c Config) Validate() error {
 	case "", LogFormatJSON, LogFormatConsole:
 	default:
 		return errors.New("config: SWITCHBOARD_LOG_FORMAT must be json or console")
+	}
+	if _, err := c.WebhookPolicy(); err != nil {
+		return err
+	}
+	if c.DeadLetterRetention <= 0 {
+		return errors.New("config: SWITCHBOARD_DEAD_LETTER_RETENTION must be positive")
 	}
 	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
 		return err

@@ -35,6 +35,8 @@ func TestLoadReadsEnvironment(t *testing.T) {
 		"SWITCHBOARD_REPLICAS": "3", "SWITCHBOARD_HEALTHCHECK_INTERVAL": "1m", "SWITCHBOARD_WA_SIMULATOR": "127.0.0.1:9",
 		"SWITCHBOARD_WORKER_ID": "w-1", "SWITCHBOARD_LOG_LEVEL": "debug", "SWITCHBOARD_LOG_FORMAT": "console",
 		"SWITCHBOARD_RECONNECT_RATE": "12.5", "SWITCHBOARD_RECONNECT_BURST": "4", "SWITCHBOARD_METRICS_ADDR": "127.0.0.1:9191",
+		"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": "true", "SWITCHBOARD_WEBHOOK_ALLOW_CIDRS": "10.20.0.0/16",
+		"SWITCHBOARD_DEAD_LETTER_RETENTION": "24h", "SWITCHBOARD_MEMORY_LIMIT": "2GiB", "SWITCHBOARD_PPROF_ADDR": "127.0.0.1:6060",
 	} {
 		t.Setenv(k, v)
 	}
@@ -47,7 +49,8 @@ func TestLoadReadsEnvironment(t *testing.T) {
 		AdminKey: "k", TenantKeys: "a:ka", Shards: 8, Replicas: 3, HealthcheckInterval: time.Minute,
 		WASimulator: "127.0.0.1:9", SimWSAddr: "127.0.0.1:3998", SimControlAddr: "127.0.0.1:3999",
 		WorkerID: "w-1", LogLevel: "debug", LogFormat: "console", ReconnectRate: 12.5, ReconnectBurst: 4,
-		MetricsAddr: "127.0.0.1:9191",
+		MetricsAddr: "127.0.0.1:9191", WebhookAllowPrivate: true, WebhookAllowCIDRs: "10.20.0.0/16",
+		DeadLetterRetention: 24 * time.Hour, MemoryLimit: "2GiB", PprofAddr: "127.0.0.1:6060",
 	}
 	if c != want {
 		t.Fatalf("Load() =\n%+v\nwant\n%+v", c, want)
@@ -121,6 +124,7 @@ func clearEnv(t *testing.T) {
 		"HTTP_ADDR", "NATS_URL", "DATABASE_URL", "DATA_DIR", "ADMIN_KEY", "TENANT_KEYS", "SHARDS", "REPLICAS",
 		"HEALTHCHECK_INTERVAL", "WA_SIMULATOR", "SIM_WS_ADDR", "SIM_CONTROL_ADDR", "WORKER_ID", "LOG_LEVEL",
 		"LOG_FORMAT", "RECONNECT_RATE", "RECONNECT_BURST", "METRICS_ADDR", "SCHEDULER_METRICS_ADDR",
+		"WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_ALLOW_CIDRS", "DEAD_LETTER_RETENTION", "MEMORY_LIMIT", "PPROF_ADDR",
 	} {
 		t.Setenv("SWITCHBOARD_"+k, "")
 	}

@@ -34,6 +34,9 @@ const (
 	RestartGivenUp Type = "restart_given_up"
 	// ShardOrphaned fires when a shard has no live owner.
 	ShardOrphaned Type = "shard_orphaned"
+	// Ping is sent only to a webhook, on request (POST …/webhooks/test), to
+	// check that it receives and verifies deliveries; it is never published.
+	Ping Type = "ping"
 )
 
 // Envelope is the body of every event.

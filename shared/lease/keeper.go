@@ -28,9 +28,16 @@ type KeeperConfig struct {
 	// epoch increases every time the lease changes hands.
 	OnAcquired func(epoch uint64)
 	// OnLost runs, on the keeper's goroutine, when the lease is lost, fenced
-	// or given up by Stop. It must stop all work done under the lease before
-	// returning: the lease is released only afterwards.
+	// or given up by Stop (unless OnRelease is set). It must stop all work
+	// done under the lease before returning: the lease is released only
+	// afterwards.
 	OnLost func()
+	// OnRelease, when set, runs instead of OnLost when Stop gives up a lease
+	// that is still held. Its ctx ends at the fence time, so the holder may
+	// still write under the lease (record that its work is handed over)
+	// before stopping all work and returning; the lease is released
+	// afterwards.
+	OnRelease func(ctx context.Context)
 }
 
 func (c *KeeperConfig) validate() error {
@@ -130,6 +137,7 @@ func (k *Keeper) run(ctx context.Context) {
 	defer close(k.done)
 	var (
 		rev       uint64
+		epoch     uint64
 		lastWrite time.Time
 		held      bool
 	)
@@ -148,14 +156,14 @@ func (k *Keeper) run(ctx context.Context) {
 		sent := time.Now()
 		if !held {
 			if r, err := k.acquire(ctx); err == nil {
-				rev, lastWrite, held = r, sent, true
+				rev, epoch, lastWrite, held = r, r, sent, true
 				k.setHeld(true, r)
 				k.log.Debug("lease acquired", zap.Uint64("epoch", r))
 				k.cfg.OnAcquired(r)
 			}
 		} else {
 			fenceAt := lastWrite.Add(k.fence)
-			r, err := k.renew(ctx, rev, fenceAt)
+			r, err := k.renew(ctx, rev, epoch, fenceAt)
 			switch {
 			case err == nil:
 				rev, lastWrite = r, sent
@@ -175,9 +183,7 @@ func (k *Keeper) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			if held {
-				k.setHeld(false, 0)
-				k.cfg.OnLost()
-				k.release(rev)
+				k.giveUp(rev, epoch, lastWrite)
 			}
 			return
 		case <-t.C:
@@ -201,7 +207,7 @@ var errLost = errors.New("lease: lost")
 func (k *Keeper) acquire(ctx context.Context) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.tick)
 	defer cancel()
-	rev, err := k.cfg.KV.Create(ctx, k.cfg.Key, []byte(k.cfg.Holder))
+	rev, err := k.cfg.KV.Create(ctx, k.cfg.Key, EncodeValue(k.cfg.Holder, 0))
 	if err == nil {
 		return rev, nil
 	}
@@ -211,39 +217,86 @@ func (k *Keeper) acquire(ctx context.Context) (uint64, error) {
 	// A lease left by an earlier incarnation with the same holder id is ours
 	// to adopt; anyone else's we wait out.
 	e, gerr := k.cfg.KV.Get(ctx, k.cfg.Key)
-	if gerr != nil || string(e.Value()) != k.cfg.Holder {
+	if gerr != nil {
 		return 0, err
 	}
-	return k.cfg.KV.Update(ctx, k.cfg.Key, []byte(k.cfg.Holder), e.Revision())
+	if holder, _ := ParseValue(e.Value(), e.Revision()); holder != k.cfg.Holder {
+		return 0, err
+	}
+	// Adopting starts a new epoch (this entry's revision): whatever the
+	// earlier incarnation wrote under the old one is not vouched for.
+	return k.cfg.KV.Update(ctx, k.cfg.Key, EncodeValue(k.cfg.Holder, 0), e.Revision())
 }
 
-// renew rewrites the lease at revision rev; the attempt ends at the next
-// tick or at fenceAt, whichever is sooner.
-func (k *Keeper) renew(ctx context.Context, rev uint64, fenceAt time.Time) (uint64, error) {
-	deadline := time.Now().Add(k.tick)
-	if fenceAt.Before(deadline) {
-		deadline = fenceAt
+// giveUp hands a held lease back on Stop: OnRelease (or OnLost) stops the
+// work under it, then the key is deleted.
+func (k *Keeper) giveUp(rev, epoch uint64, lastWrite time.Time) {
+	k.setHeld(false, 0)
+	if k.cfg.OnRelease == nil {
+		k.cfg.OnLost()
+	} else {
+		// Detached on purpose: the run context is cancelled; the lease is
+		// trusted until the fence time and no longer.
+		ctx, cancel := context.WithDeadline(context.Background(), lastWrite.Add(k.fence))
+		k.cfg.OnRelease(ctx)
+		cancel()
 	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
+	k.release(rev, epoch)
+}
+
+// renew rewrites the lease at revision rev, naming the epoch it was taken
+// at. The attempt may last until fenceAt: on a loaded server a renewal
+// that takes longer than a tick still keeps the lease, where giving up on
+// it would only send another write behind it.
+func (k *Keeper) renew(ctx context.Context, rev, epoch uint64, fenceAt time.Time) (uint64, error) {
+	ctx, cancel := context.WithDeadline(ctx, fenceAt)
 	defer cancel()
-	r, err := k.cfg.KV.Update(ctx, k.cfg.Key, []byte(k.cfg.Holder), rev)
+	r, err := k.cfg.KV.Update(ctx, k.cfg.Key, EncodeValue(k.cfg.Holder, epoch), rev)
 	if err == nil {
 		return r, nil
 	}
 	var apiErr *jetstream.APIError
-	if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
-		return 0, errLost
+	if !errors.Is(err, jetstream.ErrKeyExists) && !(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
+		return 0, err
 	}
-	return 0, err
+	// A renewal whose answer was lost (it timed out here but the server
+	// applied it) leaves a newer revision of our own: the value names this
+	// holder and this epoch, which no one else writes (a new incarnation of
+	// the holder adopts with a new epoch). Carry on from it.
+	if e, gerr := k.cfg.KV.Get(ctx, k.cfg.Key); gerr == nil {
+		if h, ep := ParseValue(e.Value(), e.Revision()); h == k.cfg.Holder && ep == epoch {
+			return e.Revision(), nil
+		}
+	}
+	return 0, errLost
 }
 
-func (k *Keeper) release(rev uint64) {
+func (k *Keeper) release(rev, epoch uint64) {
 	// Detached on purpose: the run context is already cancelled, and the
 	// release is a best effort bounded by half a TTL (after that, expiry
 	// frees the lease anyway).
 	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.TTL/2)
 	defer cancel()
-	if err := k.cfg.KV.Delete(ctx, k.cfg.Key, jetstream.LastRevision(rev)); err != nil {
-		k.log.Warn("lease release failed", zap.Error(err))
+	err := k.cfg.KV.Delete(ctx, k.cfg.Key, jetstream.LastRevision(rev))
+	if err == nil {
+		return
 	}
+	e, gerr := k.cfg.KV.Get(ctx, k.cfg.Key)
+	switch {
+	case errors.Is(gerr, jetstream.ErrKeyNotFound):
+		// Expired meanwhile: nothing left to release.
+		k.log.Info("lease expired before its release")
+		return
+	case gerr == nil:
+		h, ep := ParseValue(e.Value(), e.Revision())
+		if h != k.cfg.Holder || ep != epoch {
+			k.log.Info("lease expired and taken before its release", zap.String("holder", h))
+			return
+		}
+		// Still ours: a renewal cut short by the stop was applied after all.
+		if err = k.cfg.KV.Delete(ctx, k.cfg.Key, jetstream.LastRevision(e.Revision())); err == nil {
+			return
+		}
+	}
+	k.log.Warn("lease release failed", zap.Error(err))
 }

@@ -32,9 +32,22 @@ type Config struct {
 }
 
 // LivenessPeriod is the contract between workers and the scheduler: while a
-// session is WORKING and its socket is healthy, the owning worker writes
-// State.LastKeepalive at least this often.
+// session is WORKING and its socket is healthy, the owning worker vouches
+// for it at least this often, in its shard's ShardLiveness record.
 const LivenessPeriod = 30 * time.Second
+
+// ShardLiveness is what the owner of a shard writes, at least every
+// LivenessPeriod, into the wa_shard_liveness bucket instead of one
+// LastKeepalive write per session: at At, every session of the shard that
+// is WORKING under Owner and Epoch had a healthy socket, except the ones
+// listed in Stale (keys <tenant>.<session>), whose socket was dead, missing
+// keepalives, or whose actor did not answer.
+type ShardLiveness struct {
+	Owner string    `json:"owner"`
+	Epoch uint64    `json:"epoch"`
+	At    time.Time `json:"at"`
+	Stale []string  `json:"stale,omitempty"`
+}
 
 // State is the observed state, written by the owning worker.
 type State struct {

@@ -26,6 +26,26 @@ const (
 	// WebhookConsumer is the durable pull consumer on EventStream shared by
 	// every worker's webhook dispatcher.
 	WebhookConsumer = "webhooks"
+	// WebhookLeaseKey is the key in LeasesBucket of the lease held by the
+	// one active webhook dispatcher: only its holder pulls WebhookConsumer,
+	// so each session's events reach each endpoint in order across workers.
+	WebhookLeaseKey = "webhooks"
+	// WebhookHandoffKey, in LeasesBucket, marks a clean hand-over: the last
+	// holder handed every held event back in order before releasing the
+	// lease, so the next one need not wait for them to expire.
+	WebhookHandoffKey = "webhooks.handoff"
+	// WebhookControlPrefix starts the request/reply subjects of the webhook
+	// role: wa.webhook.<tenant>.<session>.<op>, answered by any worker
+	// (queue group WebhookControlQueue).
+	WebhookControlPrefix = "wa.webhook"
+	// WebhookControlAll matches every webhook control request.
+	WebhookControlAll = WebhookControlPrefix + ".*.*.*"
+	// WebhookControlQueue is the queue group of the webhook control responders.
+	WebhookControlQueue = "webhooks"
+	// Webhook control operations (the last token of a control subject).
+	WebhookOpDeadLetters = "dead_letters"
+	WebhookOpReplay      = "replay"
+	WebhookOpTest        = "test"
 
 	// SessionsBucket holds one record per session, keyed <tenant>.<session>.
 	SessionsBucket = "wa_sessions"
@@ -33,6 +53,9 @@ const (
 	PairingBucket = "wa_pairing"
 	// LeasesBucket holds shard leases, keyed s.<shard>.
 	LeasesBucket = "wa_shard_leases"
+	// LivenessBucket holds one liveness record per owned shard, keyed
+	// s.<shard> like the leases (session.ShardLiveness).
+	LivenessBucket = "wa_shard_liveness"
 	// WorkersBucket holds live worker heartbeats, keyed by worker id.
 	WorkersBucket = "wa_workers"
 	// SchedulerBucket holds the scheduler leader lease (TTL'd entries).
@@ -81,6 +104,24 @@ func EventSession(subj string) (tenant, session string, ok bool) {
 		return "", "", false
 	}
 	return parts[2], parts[3], true
+}
+
+// WebhookControl is the request subject of op on one session's webhooks.
+func WebhookControl(tenant, session, op string) string {
+	return fmt.Sprintf("%s.%s.%s.%s", WebhookControlPrefix, tenant, session, op)
+}
+
+// ParseWebhookControl splits a control subject into tenant, session and op.
+func ParseWebhookControl(subj string) (tenant, session, op string, ok bool) {
+	rest, found := strings.CutPrefix(subj, WebhookControlPrefix+".")
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // SessionKey is the key of a session in SessionsBucket and PairingBucket.

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,12 +24,19 @@ import (
 // handOffWait bounds one shard hand-off (stop, disconnect, release).
 const handOffWait = time.Minute
 
-// Handler receives shard ownership changes. Both methods run on a lease
-// keeper's goroutine: Acquired must return quickly, Lost must stop all work
-// of the shard before returning (the lease is released afterwards).
+// Handler receives shard ownership changes. Every method runs on a lease
+// keeper's goroutine: Acquired must return quickly; Lost and Released must
+// stop all work of the shard before returning (the lease is released
+// afterwards).
 type Handler interface {
 	Acquired(shard int, epoch uint64)
+	// Lost reports a lease taken by another holder or fenced: the shard's
+	// work stops at once, nothing is written under the lease any more.
 	Lost(shard int)
+	// Released reports a lease this worker gives up (drain, hand-off) while
+	// it still holds it: until ctx ends it may write under the lease, e.g.
+	// that its sessions are now connecting.
+	Released(ctx context.Context, shard int)
 }
 
 // Config configures Ownership.
@@ -129,9 +135,10 @@ func (o *Ownership) Start(ctx context.Context) error {
 
 // Stop drains the worker: it stops rebalancing, marks itself draining in
 // the registry, so that the other workers target its shards and start
-// their keepers, then hands its shards off one at a time (each keeper's
-// OnLost stops the shard's consumer and disconnects its clients, then the
-// lease is released and the next owner, poked by the release, takes it),
+// their keepers, then hands all its shards off at once (each keeper's
+// release stops the shard's consumer, disconnects its clients and records
+// them as connecting, then the lease is released and the next owner, poked
+// by the release, takes it),
 // and finally leaves the registry. With no other worker the shards are
 // simply released.
 func (o *Ownership) Stop(ctx context.Context) error {
@@ -153,17 +160,28 @@ func (o *Ownership) Stop(ctx context.Context) error {
 	keepers := o.keepers
 	o.keepers = make(map[int]*lease.Keeper)
 	o.mu.Unlock()
-	order := make([]int, 0, len(keepers))
-	for p := range keepers {
-		order = append(order, p)
+	// Every shard at once: each keeper's release stops its shard (consumer,
+	// clients, state writes) under its own lease, so a stop under load takes
+	// as long as the slowest shard, not the sum of them.
+	var (
+		wg   sync.WaitGroup
+		emu  sync.Mutex
+		errs []error
+	)
+	for _, k := range keepers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := k.Stop(ctx); err != nil {
+				emu.Lock()
+				errs = append(errs, err)
+				emu.Unlock()
+			}
+		}()
 	}
-	slices.Sort(order)
-	var errs []error
-	for _, p := range order {
-		errs = append(errs, keepers[p].Stop(ctx))
-	}
+	wg.Wait()
 	errs = append(errs, o.reg.Stop(ctx))
-	o.log.Info("drained", zap.Int("shards", len(order)))
+	o.log.Info("drained", zap.Int("shards", len(keepers)))
 	return errors.Join(errs...)
 }
 
@@ -279,6 +297,7 @@ func (o *Ownership) startKeeper(p int) {
 		TTL:        o.cfg.TTL,
 		OnAcquired: func(epoch uint64) { o.handler.Acquired(p, epoch) },
 		OnLost:     func() { o.handler.Lost(p) },
+		OnRelease:  func(ctx context.Context) { o.handler.Released(ctx, p) },
 	}, o.log)
 	if err != nil {
 		o.log.Error("lease keeper not started", zap.Int("shard", p), zap.Error(err))

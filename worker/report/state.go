@@ -99,7 +99,7 @@ func (r *Reporter) leaderGet(ctx context.Context, bucket, key string) (value []b
 
 // UpdateState applies fn to the observed state of the record in snap and
 // writes it with compare-and-set, stamping owner, epoch and times (StatusSince
-// only when the status changes). On a
+// only when the status or the epoch changes). On a
 // conflict it re-reads and re-applies fn. It refuses (ErrFenced) when the
 // stored state carries a newer epoch than fence. On success snap holds the
 // written record; the previous state is returned.
@@ -121,7 +121,9 @@ func (r *Reporter) UpdateState(ctx context.Context, fence Fence, snap *Snapshot,
 		fn(&rec.State)
 		now := r.cfg.Now()
 		rec.State.Owner, rec.State.Epoch, rec.State.UpdatedAt = fence.Owner, fence.Epoch, now
-		if rec.State.Status != prev.Status || rec.State.StatusSince.IsZero() {
+		// A new owner's state starts when it takes over, even if the status
+		// word stays the same.
+		if rec.State.Status != prev.Status || rec.State.StatusSince.IsZero() || prev.Epoch != fence.Epoch {
 			rec.State.StatusSince = now
 		}
 		rec.UpdatedAt = now

@@ -192,7 +192,6 @@ func (s *Session) dropClient() {
 	cli := s.client
 	s.client = nil
 	s.bumpGen()
-	s.liveAt.Store(0)
 	s.mu.Lock()
 	s.sig = signals{gen: s.gen}
 	s.current = nil

@@ -1,42 +1,35 @@
 package sessions
 
 import (
-	"time"
+	"errors"
 
 	"github.com/switchboard-gw/switchboard/shared/session"
 )
 
-// LivenessDue reports whether the session is WORKING on a healthy socket
-// and its LastKeepalive is at least age old at now. It does not enter the
-// mailbox, so a walk over thousands of sessions costs little.
-func (s *Session) LivenessDue(now time.Time, age time.Duration) bool {
-	at := s.liveAt.Load()
-	return at != 0 && now.UnixNano()-at >= int64(age)
-}
+// ErrUnhealthy is the answer of a liveness probe of a session that is
+// WORKING but whose socket is down or missing keepalives.
+var ErrUnhealthy = errors.New("sessions: socket not healthy")
 
-// Liveness queues a liveness check: when the client is still connected and
-// logged in, has had no keepalive failure since the last write, and its
-// LastKeepalive is at least age old, LastKeepalive is written. done
-// receives the outcome of the write (nil when nothing was due), or
-// ErrClosed.
-func (s *Session) Liveness(age time.Duration, done Done) {
-	if !s.enqueue(item{kind: kindLiveness, age: age, done: done}) {
+// Working reports whether the last written status is WORKING. It does not
+// enter the mailbox, so a walk over thousands of sessions costs little.
+func (s *Session) Working() bool { return s.working.Load() }
+
+// Liveness probes the session from its mailbox: done receives nil when it
+// is not WORKING or its socket is healthy, ErrUnhealthy when it is WORKING
+// on a dead or failing socket, or ErrClosed. A mailbox that does not answer
+// is the caller's to time out. Nothing is written.
+func (s *Session) Liveness(done Done) {
+	if !s.enqueue(item{kind: kindLiveness, done: done}) {
 		done(ErrClosed)
 	}
 }
 
-// keepalive writes LastKeepalive when the socket is healthy and the last
-// one is at least age old.
-func (s *Session) keepalive(age time.Duration) error {
-	if !s.healthy() {
-		s.liveAt.Store(0)
-		return nil
+// probe answers a liveness probe.
+func (s *Session) probe() error {
+	if s.status() == session.StatusWorking && !s.healthy() {
+		return ErrUnhealthy
 	}
-	now := s.deps.Reporter.Now()
-	if last := s.snap.Record.State.LastKeepalive; last != nil && now.Sub(*last) < age {
-		return nil
-	}
-	return s.write(func(x *session.State) { x.LastKeepalive = &now })
+	return nil
 }
 
 // healthy reports a WORKING session whose client is connected and logged in
@@ -47,12 +40,7 @@ func (s *Session) healthy() bool {
 }
 
 // noteLiveness publishes, after a state write, whether the liveness walk
-// should keep this session's LastKeepalive fresh.
+// should probe this session.
 func (s *Session) noteLiveness() {
-	st := s.snap.Record.State
-	if st.LastKeepalive == nil || !s.healthy() {
-		s.liveAt.Store(0)
-		return
-	}
-	s.liveAt.Store(st.LastKeepalive.UnixNano())
+	s.working.Store(s.status() == session.StatusWorking)
 }

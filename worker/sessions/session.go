@@ -45,9 +45,8 @@ type item struct {
 	kind itemKind
 	gen  uint64 // client generation of an event, timer or paced connect
 	cmd  command.Command
-	done Done // of a command or liveness check
+	done Done // of a command or liveness probe
 	evt  any
-	age  time.Duration // of a liveness check: LastKeepalive older than this is rewritten
 }
 
 // pairMode is what the registration connection is used for.
@@ -85,10 +84,9 @@ type Session struct {
 	// genNow mirrors gen for the pacer, which skips connects of an older
 	// generation without using a slot.
 	genNow atomic.Uint64
-	// liveAt is the LastKeepalive written while the session is WORKING with
-	// a healthy socket (unix nanoseconds), 0 otherwise: the liveness walk
-	// reads it without entering the mailbox.
-	liveAt atomic.Int64
+	// working mirrors whether the last written status is WORKING: the
+	// liveness walk probes only those, without entering every mailbox.
+	working atomic.Bool
 	// statusNow is the last status read or written, for metrics walks that
 	// cannot enter the mailbox ("" until the record is loaded).
 	statusNow atomic.Value
@@ -200,14 +198,16 @@ func (s *Session) Close(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		// The item being applied is stuck; never leave the device connected
-		// behind a shard that is being given up.
-		s.mu.Lock()
-		cli := s.current
-		s.mu.Unlock()
-		if cli != nil {
-			cli.Disconnect()
-		}
+		// The item being applied is stuck, typically in a connect whose
+		// handshake the server does not answer (whatsmeow waits 20 s and
+		// cannot be interrupted; its Disconnect waits for the handshake
+		// too). The shard does not wait for it: the client is dropped the
+		// moment the mailbox goroutine returns, so the device is never left
+		// connected behind a shard that is being given up.
+		go func() {
+			s.wg.Wait()
+			s.dropClient()
+		}()
 		return err
 	}
 	s.dropClient()
@@ -273,7 +273,7 @@ func (s *Session) handle(it item) {
 		}
 	case kindLiveness:
 		if s.live() {
-			err = s.keepalive(it.age)
+			err = s.probe()
 		}
 		it.done(err)
 		return

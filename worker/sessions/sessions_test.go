@@ -129,7 +129,7 @@ func TestClosedSessionRefusesWork(t *testing.T) {
 	}
 	got := make(chan error, 2)
 	s.Command(command.Command{Verb: command.Start}, func(err error) { got <- err })
-	s.Liveness(time.Second, func(err error) { got <- err })
+	s.Liveness(func(err error) { got <- err })
 	for range 2 {
 		select {
 		case err := <-got:

@@ -32,6 +32,7 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.markTakenOver(ctx, snaps)
 	var resume []pacer.Job
 	for _, snap := range snaps {
 		a := s.actor(ctx, snap.Record.Tenant, snap.Record.ID, snap)
@@ -64,5 +65,27 @@ func (s *Shard) forget(a *sessions.Session) {
 	defer s.mu.Unlock()
 	if s.actors[key] == a {
 		delete(s.actors, key)
+	}
+}
+
+// markTakenOver writes STARTING, under this shard's epoch, on every session
+// that should run, before any of them reconnects: a record another owner
+// wrote (WORKING, say) is not this owner's word. A failure is logged; the
+// api still reads such a record as connecting, because its epoch is not the
+// lease's.
+func (s *Shard) markTakenOver(ctx context.Context, snaps []report.Snapshot) {
+	ptrs := make([]*report.Snapshot, 0, len(snaps))
+	for i := range snaps {
+		if sessions.Resumable(snaps[i].Record) {
+			ptrs = append(ptrs, &snaps[i])
+		}
+	}
+	if len(ptrs) == 0 {
+		return
+	}
+	mctx, cancel := context.WithTimeout(ctx, s.cfg.Deps.OpTimeout)
+	defer cancel()
+	if _, err := s.cfg.Deps.Reporter.MarkConnecting(mctx, s.cfg.Fence, ptrs, ""); err != nil && ctx.Err() == nil {
+		s.log.Warn("takeover not recorded on every session", zap.Error(err))
 	}
 }

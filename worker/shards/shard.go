@@ -89,6 +89,8 @@ type Shard struct {
 	mu       sync.Mutex
 	actors   map[string]*sessions.Session
 	inflight map[uint64]jetstream.Msg
+	// closed are the actors closeActors closed cleanly, for Release.
+	closed []*sessions.Session
 }
 
 // New returns a shard; Start begins owning it.
@@ -142,6 +144,9 @@ func (s *Shard) Each(fn func(*sessions.Session)) {
 		fn(a)
 	}
 }
+
+// Epoch is the lease epoch the shard is owned under.
+func (s *Shard) Epoch() uint64 { return s.cfg.Fence.Epoch }
 
 // Sessions is the number of session actors of the shard.
 func (s *Shard) Sessions() int {
@@ -252,10 +257,12 @@ func (s *Shard) closeActors() {
 	// finish (disconnect every client) before the lease is released.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, a := range actors {
-		if err := a.Close(ctx); err != nil {
-			s.log.Warn("session close timed out", zap.String("tenant", a.Tenant()), zap.String("session", a.ID()))
-		}
+	closed, stuck := closeAll(ctx, actors)
+	s.mu.Lock()
+	s.closed = closed
+	s.mu.Unlock()
+	if stuck > 0 {
+		s.log.Info("sessions still connecting are dropped when their connect returns", zap.Int("sessions", stuck))
 	}
 	s.log.Debug("shard stopped", zap.Int("sessions", len(actors)))
 }

@@ -1,13 +1,18 @@
 package webhook
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -15,15 +20,27 @@ import (
 const (
 	DefaultMaxAttempts = 8
 	DefaultTimeout     = 10 * time.Second
-	DefaultConcurrency = 32
-	// DefaultMaxAckPending bounds events held by the consumer unacked,
-	// including those waiting out a retry delay.
-	DefaultMaxAckPending = 20000
+	// DefaultEndpointConcurrency is how many sessions' lanes may send to
+	// one endpoint (tenant and URL) at once.
+	DefaultEndpointConcurrency = 4
+	// DefaultEndpointBacklog bounds the events held for one endpoint; past
+	// it new events for that endpoint are dead-lettered at once.
+	DefaultEndpointBacklog = 2000
+	// DefaultBreakerFailures consecutive retryable failures open an
+	// endpoint's breaker.
+	DefaultBreakerFailures = 5
+	// DefaultBreakerOpen is how long an open breaker parks an endpoint
+	// before one probe is let through.
+	DefaultBreakerOpen = 30 * time.Second
+	// DefaultAckWait is the consumer's AckWait; held events are kept in
+	// progress every third of it. A new lease holder waits this long when
+	// its predecessor may have died holding events.
+	DefaultAckWait = 15 * time.Second
 	// DefaultRetention keeps delivery outcomes as long as WA_EVT keeps the
 	// events they describe: past that no redelivery can consult them.
 	DefaultRetention = bus.EventMaxAge
 	// DefaultDeadLetterRetention keeps dead letters for replay.
-	DefaultDeadLetterRetention = 30 * 24 * time.Hour
+	DefaultDeadLetterRetention = 7 * 24 * time.Hour
 	// pruneEvery is how often each dispatcher prunes old rows. Every worker
 	// prunes; the deletes are idempotent.
 	pruneEvery = time.Hour
@@ -41,33 +58,45 @@ var ErrInvalidConfig = errors.New("webhook: invalid config")
 // Config configures a Dispatcher.
 type Config struct {
 	// Consumer is the durable consumer name on WA_EVT; every worker uses the
-	// same one so deliveries spread over workers. Default subject.WebhookConsumer.
+	// same one, pulled by the lease holder only. Default subject.WebhookConsumer.
 	Consumer string
+	// Leases is the wa_shard_leases bucket, where the dispatcher lease
+	// (subject.WebhookLeaseKey) lives. Required.
+	Leases jetstream.KeyValue
+	// Holder identifies this dispatcher in the lease (the worker id).
+	// Default: host name, pid and a random suffix.
+	Holder string
 	// MaxAttempts is the number of attempts per event and target, the first
-	// included; it is the consumer's MaxDeliver.
+	// included, before the event is dead-lettered.
 	MaxAttempts int
-	// Backoff is the wait before each retry, indexed by failed attempt; the
-	// last entry repeats.
+	// Backoff is the wait before each retry of a lane's head, indexed by
+	// failed attempt; the last entry repeats.
 	Backoff []time.Duration
 	// Timeout bounds one HTTP request.
 	Timeout time.Duration
-	// Concurrency is the number of events handled at once by this process.
-	Concurrency int
-	// MaxAckPending is the consumer's limit of unacked events across all
-	// workers. Events waiting for a retry count against it, so a target
-	// down for long enough to fill it slows delivery for everyone until the
-	// delays run out: size it above the event rate times the longest backoff
-	// you want to absorb.
-	MaxAckPending int
-	// HTTPClient sends the requests. Default: a client that never follows
-	// redirects (a redirect is a permanent failure) and keeps Concurrency
-	// idle connections per host.
+	// EndpointConcurrency bounds the requests in flight to one endpoint.
+	EndpointConcurrency int
+	// EndpointBacklog bounds the events held for one endpoint.
+	EndpointBacklog int
+	// BreakerFailures and BreakerOpen configure each endpoint's breaker.
+	BreakerFailures int
+	BreakerOpen     time.Duration
+	// AckWait is the consumer's AckWait: how soon a dead dispatcher's held
+	// events are redelivered to its successor.
+	AckWait time.Duration
+	// Guard is the SSRF policy every connection is checked against.
+	Guard netguard.Policy
+	// HTTPClient sends the requests. Default: a client whose transport
+	// dials through Guard and which never follows redirects (a redirect is
+	// a permanent failure). A client given here is used as is: tests only.
 	HTTPClient *http.Client
 	// Retention is how long delivery outcomes are kept.
 	Retention time.Duration
 	// DeadLetterRetention is how long dead letters are kept when neither
-	// replayed nor deleted.
+	// replayed nor deleted (SWITCHBOARD_DEAD_LETTER_RETENTION).
 	DeadLetterRetention time.Duration
+	// Sealer, when set, encrypts dead-letter bodies at rest.
+	Sealer Sealer
 	// Metrics records attempts and dead letters (NewMetrics); nil records
 	// nothing.
 	Metrics *Metrics
@@ -76,6 +105,10 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Consumer == "" {
 		c.Consumer = subject.WebhookConsumer
+	}
+	if c.Holder == "" {
+		host, _ := os.Hostname()
+		c.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = DefaultMaxAttempts
@@ -86,15 +119,24 @@ func (c *Config) defaults() {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
+	if c.EndpointConcurrency == 0 {
+		c.EndpointConcurrency = DefaultEndpointConcurrency
 	}
-	if c.MaxAckPending == 0 {
-		c.MaxAckPending = DefaultMaxAckPending
+	if c.EndpointBacklog == 0 {
+		c.EndpointBacklog = DefaultEndpointBacklog
+	}
+	if c.BreakerFailures == 0 {
+		c.BreakerFailures = DefaultBreakerFailures
+	}
+	if c.BreakerOpen == 0 {
+		c.BreakerOpen = DefaultBreakerOpen
+	}
+	if c.AckWait == 0 {
+		c.AckWait = DefaultAckWait
 	}
 	if c.HTTPClient == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = max(c.Concurrency, 2)
+		tr := c.Guard.Transport()
+		tr.MaxIdleConnsPerHost = max(c.EndpointConcurrency, 2)
 		c.HTTPClient = &http.Client{
 			Transport: tr,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -120,10 +162,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: max attempts %d < 1", ErrInvalidConfig, c.MaxAttempts)
 	case c.Timeout < 0:
 		return fmt.Errorf("%w: negative timeout", ErrInvalidConfig)
-	case c.Concurrency < 1:
-		return fmt.Errorf("%w: concurrency %d < 1", ErrInvalidConfig, c.Concurrency)
-	case c.MaxAckPending < c.Concurrency:
-		return fmt.Errorf("%w: max ack pending %d below concurrency", ErrInvalidConfig, c.MaxAckPending)
+	case c.EndpointConcurrency < 1:
+		return fmt.Errorf("%w: endpoint concurrency %d < 1", ErrInvalidConfig, c.EndpointConcurrency)
+	case c.EndpointBacklog < 1:
+		return fmt.Errorf("%w: endpoint backlog %d < 1", ErrInvalidConfig, c.EndpointBacklog)
+	case c.BreakerFailures < 1 || c.BreakerOpen < 0:
+		return fmt.Errorf("%w: breaker needs failures ≥ 1 and a positive open time", ErrInvalidConfig)
+	case c.AckWait < time.Second:
+		return fmt.Errorf("%w: ack wait below 1s", ErrInvalidConfig)
 	case c.Retention < 0 || c.DeadLetterRetention < 0:
 		return fmt.Errorf("%w: negative retention", ErrInvalidConfig)
 	}
@@ -146,6 +192,5 @@ func (c Config) backoff(n int) time.Duration {
 	return c.Backoff[n-1]
 }
 
-// ackWait covers a message waiting for a free slot and then its targets,
-// sent in parallel, each bounded by Timeout, plus the database writes.
-func (c Config) ackWait() time.Duration { return 2*c.Timeout + 10*time.Second }
+// progressEvery is how often held events are marked in progress.
+func (c Config) progressEvery() time.Duration { return c.AckWait / 3 }

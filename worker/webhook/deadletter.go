@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,16 +15,18 @@ var ErrNotFound = errors.New("webhook: dead letter not found")
 // MaxListLimit caps DeadLetters / ListDeadLetters.
 const MaxListLimit = 1000
 
-// DeadLetter is an event a target did not accept: a permanent failure or
-// the last attempt spent. It holds the body for replay, never the secret.
+// DeadLetter is an event a target did not accept: a permanent failure, the
+// last attempt spent, or the endpoint's backlog full. It holds the body for
+// replay (sealed when a Sealer is configured: see Dispatcher.Replay), never
+// the secret.
 type DeadLetter struct {
-	ID        int64           `json:"id"`
-	Tenant    string          `json:"tenant"`
-	Session   string          `json:"session"`
-	EventID   string          `json:"event_id"`
-	EventType string          `json:"event_type"`
-	URL       string          `json:"url"`
-	Body      json.RawMessage `json:"body"`
+	ID        int64  `json:"id"`
+	Tenant    string `json:"tenant"`
+	Session   string `json:"session"`
+	EventID   string `json:"event_id"`
+	EventType string `json:"event_type"`
+	URL       string `json:"url"`
+	Body      []byte `json:"-"` // as stored: sealed when a Sealer is configured
 	// StatusCode is the last HTTP status, 0 when there was no response.
 	StatusCode int       `json:"status_code"`
 	LastError  string    `json:"last_error"`
@@ -42,8 +43,10 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (tenant, session, event_id, url_hash) DO NOTHING`
 	listDeadLettersQuery = `SELECT ` + deadLetterColumns + ` FROM switchboard_webhook_dead_letters
-		WHERE tenant=$1 AND session=$2 ORDER BY id LIMIT $3`
-	getDeadLetterQuery = `SELECT ` + deadLetterColumns + ` FROM switchboard_webhook_dead_letters
+		WHERE tenant=$1 AND session=$2 ORDER BY id LIMIT $3 OFFSET $4`
+	countDeadLettersQuery = `SELECT COUNT(*) FROM switchboard_webhook_dead_letters WHERE tenant=$1 AND session=$2`
+	deadLetterIDsQuery    = `SELECT id FROM switchboard_webhook_dead_letters WHERE tenant=$1 AND session=$2 ORDER BY id`
+	getDeadLetterQuery    = `SELECT ` + deadLetterColumns + ` FROM switchboard_webhook_dead_letters
 		WHERE tenant=$1 AND session=$2 AND id=$3`
 	deleteDeadLetterQuery = `DELETE FROM switchboard_webhook_dead_letters WHERE tenant=$1 AND session=$2 AND id=$3`
 	failedReplayQuery     = `
@@ -52,11 +55,11 @@ const (
 	pruneDeadLettersQuery = `DELETE FROM switchboard_webhook_dead_letters WHERE created_at < $1`
 )
 
-// ListDeadLetters returns up to limit dead letters of tenant/session, oldest
-// first. limit is clamped to 1..MaxListLimit.
-func ListDeadLetters(ctx context.Context, db *sql.DB, tenant, session string, limit int) ([]DeadLetter, error) {
+// ListDeadLetters returns up to limit dead letters of tenant/session after
+// skipping offset, oldest first. limit is clamped to 1..MaxListLimit.
+func ListDeadLetters(ctx context.Context, db *sql.DB, tenant, session string, limit, offset int) ([]DeadLetter, error) {
 	limit = max(1, min(limit, MaxListLimit))
-	rows, err := db.QueryContext(ctx, listDeadLettersQuery, tenant, session, limit)
+	rows, err := db.QueryContext(ctx, listDeadLettersQuery, tenant, session, limit, max(offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("webhook: list dead letters: %w", err)
 	}
@@ -71,6 +74,37 @@ func ListDeadLetters(ctx context.Context, db *sql.DB, tenant, session string, li
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("webhook: list dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// CountDeadLetters returns how many dead letters tenant/session has.
+func CountDeadLetters(ctx context.Context, db *sql.DB, tenant, session string) (int, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, countDeadLettersQuery, tenant, session).Scan(&n); err != nil {
+		return 0, fmt.Errorf("webhook: count dead letters: %w", err)
+	}
+	return n, nil
+}
+
+// deadLetterIDs returns the ids of every dead letter of tenant/session,
+// oldest first.
+func deadLetterIDs(ctx context.Context, db *sql.DB, tenant, session string) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, deadLetterIDsQuery, tenant, session)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: dead letter ids: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("webhook: dead letter ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("webhook: dead letter ids: %w", err)
 	}
 	return out, nil
 }
@@ -117,14 +151,19 @@ func PruneDeadLetters(ctx context.Context, db *sql.DB, before time.Time) (int64,
 // deadLetter records the final failure of d in one transaction: the dead
 // letter and the outcome row, so a crash between them cannot leave a target
 // retried after it was dead-lettered.
-func deadLetter(ctx context.Context, db *sql.DB, d delivery, body []byte) error {
+func deadLetter(ctx context.Context, db *sql.DB, sealer Sealer, d delivery, body []byte) error {
+	h := hashURL(d.url)
+	col, err := sealBody(sealer, body, bodyAD(d.tenant, d.session, d.eventID, h))
+	if err != nil {
+		return err
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	if _, err := tx.ExecContext(ctx, insertDeadLetterQuery,
-		d.tenant, d.session, d.eventID, d.eventType, d.url, hashURL(d.url), string(body),
+		d.tenant, d.session, d.eventID, d.eventType, d.url, h, col,
 		d.outcome.status, d.outcome.err, d.attempt, d.at.UnixMilli(),
 	); err != nil {
 		return fmt.Errorf("webhook: dead letter: %w", err)
@@ -178,7 +217,7 @@ func scanDeadLetter(s scanner) (DeadLetter, error) {
 		&dl.StatusCode, &dl.LastError, &dl.Attempts, &created); err != nil {
 		return DeadLetter{}, err
 	}
-	dl.Body = json.RawMessage(body)
+	dl.Body = []byte(body)
 	dl.CreatedAt = time.UnixMilli(created).UTC()
 	return dl, nil
 }

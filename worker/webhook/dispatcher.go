@@ -1,30 +1,30 @@
 // Package webhook delivers session events to the webhooks configured on each
-// session: a second worker role, one durable pull consumer on WA_EVT shared
-// by every worker process, so delivery scales with the workers.
+// session: a second worker role on one durable pull consumer on WA_EVT.
+// Every worker runs a dispatcher, but only the holder of the KV lease
+// subject.WebhookLeaseKey pulls (the others answer control requests and
+// stand by), so that each session's events reach each endpoint in order.
 //
-// Delivery is at least once. Each event is POSTed as its Envelope JSON to
-// every webhook of its session whose filter matches (see wants), signed
-// with the webhook's secret (see Sign and the header names in shared/event).
-// 2xx is delivered; 408, 429, 5xx and transport errors are retried through
-// JetStream redelivery (NakWithDelay with Config.Backoff, MaxDeliver =
-// MaxAttempts); any other status is a permanent failure. A permanent failure,
-// or the last attempt failing, leaves one dead letter per (event, URL), which
-// Replay re-sends.
+// Delivery is at least once, in order per (session, webhook URL): a lane.
+// The pull loop hands each event, in stream order, to the lanes of its
+// session's matching webhooks (see wants); each lane sends its head, and
+// retries it with Config.Backoff before any later event, up to MaxAttempts,
+// then dead-letters it. A JetStream message is acked only once every lane
+// holding it is done (delivered or dead-lettered); until then it is kept in
+// progress, and a dispatcher that dies leaves its held events to be
+// redelivered, in order, to the next pinned one.
 //
-// Per-target progress lives in the database, not in memory, because a
-// redelivery may land on another worker: one outcome row per (event, URL),
-// and a redelivered event skips URLs whose row is final. A process dying
-// between a 2xx and its row being written resends that event to that URL,
-// so receivers de-duplicate on X-Switchboard-Event-Id. Events of one
-// session are not ordered across retries.
+// Fairness: lanes run independently; an endpoint (tenant and URL) has its
+// own concurrency limit and circuit breaker (sony/gobreaker), an open
+// breaker parks the endpoint's lanes without holding any slot, and an
+// endpoint's backlog is bounded (EndpointBacklog, overflow dead-lettered),
+// so a slow or dead endpoint only slows itself. The consumer has no
+// MaxAckPending limit that one endpoint could fill.
 //
-// Secrets never reach the database or the logs; logs carry only the scheme
-// and host of a URL, since query strings often hold tokens.
-//
-// Not done yet, knobs to add: an SSRF guard (a dialer refusing loopback,
-// private and link-local addresses, or an allow/deny list), since tenants
-// choose the URLs; and a dead letter for an event whose last attempt was cut
-// short by a crash (the server's MAX_DELIVERIES advisory names it).
+// Each event is POSTed as its Envelope JSON, signed with the webhook's
+// secret (see Sign). 2xx is delivered; 408, 429, 5xx and transport errors
+// are retried; anything else is permanent. Every connection passes the SSRF
+// guard (shared/netguard) after DNS resolution. Secrets never reach the
+// database or the logs; logs carry only the scheme and host of a URL.
 package webhook
 
 import (
@@ -34,12 +34,16 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/lease"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -49,24 +53,44 @@ var ErrStarted = errors.New("webhook: dispatcher already started")
 // nextErrPause slows the pull loop down when the iterator keeps failing.
 const nextErrPause = 250 * time.Millisecond
 
+// pullBatch is how many messages one fetch asks for, and fetchWait how long
+// a fetch waits for them. Fetches are bounded (no prefetching iterator), so
+// when the pull loop ends no pull request is left at the server and every
+// message it was handed has been routed: Stop can hand all of them back in
+// order.
+const (
+	pullBatch = 256
+	fetchWait = 500 * time.Millisecond
+	stopBound = 5 * time.Second
+)
+
 // Dispatcher consumes WA_EVT and delivers events to webhooks.
 type Dispatcher struct {
 	cfg    Config
 	js     jetstream.JetStream
+	nc     *nats.Conn
 	db     *sql.DB
 	log    *zap.Logger
 	mirror *mirror
 	client *http.Client
 	now    func() time.Time
+	lanes  *lanes
+	held   *heldSet
 
-	mu         sync.Mutex
-	started    bool
-	iter       jetstream.MessagesContext
-	cancel     context.CancelFunc // watch and pruner
-	cancelSend context.CancelFunc // in-flight deliveries, when Stop runs out of time
-	pulled     chan struct{}      // closed when the pull loop returns
-	loops      sync.WaitGroup     // watch and pruner
-	inflight   sync.WaitGroup     // handlers
+	mu      sync.Mutex
+	started bool
+	sub     *nats.Subscription
+	keeper  *lease.Keeper
+	cancel  context.CancelFunc // everything started by Start
+	loops   sync.WaitGroup     // watch, pruner, progress
+	bgMu    sync.Mutex
+	closing bool
+	replays sync.WaitGroup // control requests and background replays
+
+	stopping atomic.Bool // Stop is giving the lease up: a clean hand-over
+	activeMu sync.Mutex
+	active   context.CancelFunc // non-nil while holding the lease
+	pulled   chan struct{}      // closed when the pull loop returns
 }
 
 // New builds a dispatcher over the event stream js, the wa_sessions bucket
@@ -76,18 +100,22 @@ func New(cfg Config, js jetstream.JetStream, sessions jetstream.KeyValue, db *de
 		return nil, err
 	}
 	cfg.defaults()
-	if js == nil || sessions == nil || db == nil || log == nil {
-		return nil, fmt.Errorf("%w: jetstream, sessions bucket, store and logger are required", ErrInvalidConfig)
+	if js == nil || sessions == nil || db == nil || log == nil || cfg.Leases == nil {
+		return nil, fmt.Errorf("%w: jetstream, sessions and leases buckets, store and logger are required", ErrInvalidConfig)
 	}
-	return &Dispatcher{
-		cfg: cfg, js: js, db: db.DB(), log: log.Named("webhook"),
+	d := &Dispatcher{
+		cfg: cfg, js: js, nc: js.Conn(), db: db.DB(), log: log.Named("webhook"),
 		mirror: newMirror(sessions), client: cfg.HTTPClient, now: time.Now,
-	}, nil
+		held: newHeldSet(),
+	}
+	d.lanes = newLanes(d)
+	return d, nil
 }
 
-// Start loads the session mirror, creates or updates the durable consumer
-// and starts pulling. ctx bounds the setup only; the goroutines run until
-// Stop.
+// Start loads the session mirror, creates or updates the durable consumer,
+// answers control requests and starts competing for the dispatcher lease;
+// events are pulled only while the lease is held (see activate). ctx bounds
+// the setup only; the goroutines run until Stop.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -97,12 +125,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	// Detached on purpose: the watch, pulls and sends outlive Start's ctx
 	// and end in Stop.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	sendCtx, cancelSend := context.WithCancel(runCtx)
+	fail := func(err error) error { cancel(); return err }
 	w, err := d.mirror.load(ctx, runCtx)
 	if err != nil {
-		cancel()
-		cancelSend()
-		return err
+		return fail(err)
 	}
 	cons, err := d.js.CreateOrUpdateConsumer(ctx, subject.EventStream, jetstream.ConsumerConfig{
 		Durable:       d.cfg.Consumer,
@@ -112,29 +138,37 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		// replay a week of stored events.
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       d.cfg.ackWait(),
-		MaxDeliver:    d.cfg.MaxAttempts,
-		MaxAckPending: d.cfg.MaxAckPending,
-		// No consumer BackOff: the server would use it in place of AckWait
-		// and redeliver a message whose request is still running. Retries
-		// are paced by NakWithDelay instead.
+		AckWait:       d.cfg.AckWait,
+		// Attempts are counted by the lanes: a redelivery means only that
+		// a dispatcher stopped or died holding the event.
+		MaxDeliver: -1,
+		// No shared limit: each endpoint's backlog is bounded instead.
+		MaxAckPending: -1,
 	})
 	if err != nil {
 		_ = w.Stop()
-		cancel()
-		cancelSend()
-		return fmt.Errorf("webhook: consumer: %w", err)
+		return fail(fmt.Errorf("webhook: consumer: %w", err))
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(d.cfg.Concurrency))
+	sub, err := d.nc.QueueSubscribe(subject.WebhookControlAll, subject.WebhookControlQueue, d.control(runCtx))
 	if err != nil {
 		_ = w.Stop()
-		cancel()
-		cancelSend()
-		return fmt.Errorf("webhook: pull: %w", err)
+		return fail(fmt.Errorf("webhook: control subscription: %w", err))
 	}
-	d.started, d.iter, d.cancel, d.cancelSend = true, iter, cancel, cancelSend
-	d.pulled = make(chan struct{})
-	d.loops.Add(2)
+	keeper, err := lease.NewKeeper(lease.KeeperConfig{
+		KV: d.cfg.Leases, Key: subject.WebhookLeaseKey, Holder: d.cfg.Holder, TTL: bus.LeaseTTL,
+		OnAcquired: func(uint64) { d.activate(runCtx, cons) },
+		OnLost:     d.deactivate,
+	}, d.log)
+	if err != nil {
+		_ = sub.Unsubscribe()
+		_ = w.Stop()
+		return fail(fmt.Errorf("webhook: %w", err))
+	}
+	d.started, d.sub, d.cancel, d.keeper = true, sub, cancel, keeper
+	d.bgMu.Lock()
+	d.closing = false
+	d.bgMu.Unlock()
+	d.loops.Add(3)
 	go func() {
 		defer d.loops.Done()
 		d.mirror.follow(runCtx, w)
@@ -143,14 +177,15 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		}
 	}()
 	go func() { defer d.loops.Done(); d.prune(runCtx) }()
-	go func() { defer close(d.pulled); d.pull(sendCtx, iter) }()
-	d.log.Info("webhook dispatcher started", zap.String("consumer", d.cfg.Consumer), zap.Int("concurrency", d.cfg.Concurrency))
+	go func() { defer d.loops.Done(); d.keepInProgress(runCtx) }()
+	keeper.Start(runCtx)
+	d.log.Info("webhook dispatcher started", zap.String("consumer", d.cfg.Consumer), zap.String("holder", d.cfg.Holder))
 	return nil
 }
 
-// Stop stops pulling, lets the events in hand finish until ctx ends, then
-// cancels what is left (those events are redelivered) and waits for every
-// goroutine.
+// Stop gives the lease up (handing every held event back in order, see
+// deactivate), stops answering control requests and waits for every
+// goroutine. It returns within about fetchWait, or stopBound at worst.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -158,70 +193,21 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		return nil
 	}
 	d.started = false
-	d.iter.Drain()
-	finished := make(chan struct{})
-	go func() {
-		<-d.pulled // returns once the drained buffer is handed out
-		d.inflight.Wait()
-		close(finished)
-	}()
-	var err error
-	select {
-	case <-finished:
-	case <-ctx.Done():
-		err = fmt.Errorf("webhook: stop: %w", ctx.Err())
-		d.cancelSend() // the events in hand are handed back at once
-	}
-	<-finished
-	// The mirror stays up until the last handler is done with it.
-	d.cancelSend()
+	d.stopping.Store(true)
+	defer d.stopping.Store(false)
+	_ = d.sub.Drain()
+	// Handing back takes at most about fetchWait: it is not cut short by a
+	// tighter ctx, since an event not handed back waits out AckWait.
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopBound)
+	err := d.keeper.Stop(kctx)
+	cancel()
 	d.cancel()
+	d.deactivate() // no-op unless the keeper's Stop timed out
+	d.bgMu.Lock()
+	d.closing = true
+	d.bgMu.Unlock()
+	d.replays.Wait()
 	d.loops.Wait()
 	d.mirror.reset() // no longer followed: Replay reads KV instead
 	return err
-}
-
-// pull hands messages to handlers, at most Concurrency at a time.
-func (d *Dispatcher) pull(ctx context.Context, iter jetstream.MessagesContext) {
-	slots := make(chan struct{}, d.cfg.Concurrency)
-	for {
-		msg, err := iter.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			return
-		} else if err != nil {
-			d.log.Warn("webhook pull failed", zap.Error(err))
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(nextErrPause):
-			}
-			continue
-		}
-		slots <- struct{}{}
-		d.inflight.Add(1)
-		go func() {
-			defer func() { <-slots; d.inflight.Done() }()
-			d.handle(ctx, msg)
-		}()
-	}
-}
-
-// prune deletes old outcome rows and dead letters every pruneEvery.
-func (d *Dispatcher) prune(ctx context.Context) {
-	t := time.NewTicker(pruneEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := d.now()
-		if _, err := PruneDeliveries(ctx, d.db, now.Add(-d.cfg.Retention)); err != nil && ctx.Err() == nil {
-			d.log.Warn("webhook prune failed", zap.Error(err))
-		}
-		if _, err := PruneDeadLetters(ctx, d.db, now.Add(-d.cfg.DeadLetterRetention)); err != nil && ctx.Err() == nil {
-			d.log.Warn("webhook prune failed", zap.Error(err))
-		}
-	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/event"
 	"github.com/switchboard-gw/switchboard/shared/natsembed/natstest"
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
@@ -36,7 +37,7 @@ const tenant = "t1"
 
 // env is one test's NATS, database, receiver and log capture.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	js   jetstream.JetStream
 	b    *bus.Buckets
@@ -47,7 +48,7 @@ type env struct {
 	rcv  *receiver
 }
 
-func newEnv(t *testing.T, dbURL string) *env {
+func newEnv(t testing.TB, dbURL string) *env {
 	t.Helper()
 	_, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
@@ -70,19 +71,24 @@ func newEnv(t *testing.T, dbURL string) *env {
 	return &env{t: t, ctx: ctx, js: js, b: b, ds: ds, db: ds.DB(), log: log, logs: logs, rcv: newReceiver(t)}
 }
 
-// testConfig retries fast: three attempts 50 ms and 100 ms apart.
+// testConfig retries fast: three attempts 50 ms and 100 ms apart. The
+// receivers are on loopback, so the SSRF guard is opened explicitly.
 func testConfig() webhook.Config {
 	return webhook.Config{
-		MaxAttempts: 3,
-		Backoff:     []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
-		Timeout:     2 * time.Second,
-		Concurrency: 4,
+		MaxAttempts:     3,
+		Backoff:         []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
+		Timeout:         2 * time.Second,
+		BreakerFailures: 20,
+		BreakerOpen:     200 * time.Millisecond,
+		AckWait:         3 * time.Second,
+		Guard:           netguard.Policy{AllowPrivate: true},
 	}
 }
 
 // start starts a dispatcher stopped when the test ends.
 func (e *env) start(cfg webhook.Config) *webhook.Dispatcher {
 	e.t.Helper()
+	cfg.Leases = e.b.Leases
 	d, err := webhook.New(cfg, e.js, e.b.Sessions, e.ds, e.log)
 	if err != nil {
 		e.t.Fatal(err)
@@ -103,6 +109,12 @@ func (e *env) start(cfg webhook.Config) *webhook.Dispatcher {
 // putSession writes a session record with webhooks.
 func (e *env) putSession(id string, hooks ...session.Webhook) {
 	e.t.Helper()
+	e.putTenantSession(tenant, id, hooks...)
+}
+
+// putTenantSession writes a session record of another tenant.
+func (e *env) putTenantSession(tenant, id string, hooks ...session.Webhook) {
+	e.t.Helper()
 	rec := session.Record{Tenant: tenant, ID: id, Desired: session.DesiredRunning, Config: session.Config{Webhooks: hooks}}
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -115,6 +127,12 @@ func (e *env) putSession(id string, hooks ...session.Webhook) {
 
 // publish publishes one event as the worker does and returns its id.
 func (e *env) publish(sess string, typ event.Type, occurrence string, data any) string {
+	e.t.Helper()
+	return e.publishAs(tenant, sess, typ, occurrence, data)
+}
+
+// publishAs publishes one event of another tenant.
+func (e *env) publishAs(tenant, sess string, typ event.Type, occurrence string, data any) string {
 	e.t.Helper()
 	raw, err := json.Marshal(data)
 	if err != nil {
@@ -134,7 +152,13 @@ func (e *env) publish(sess string, typ event.Type, occurrence string, data any) 
 // eventually polls cond until it holds or 10 s pass.
 func (e *env) eventually(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	e.eventuallyWithin(what, 10*time.Second, cond)
+}
+
+// eventuallyWithin polls cond until it holds or within passes.
+func (e *env) eventuallyWithin(what string, within time.Duration, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("timed out waiting for %s", what)
@@ -221,6 +245,7 @@ func asBytes(v any) []byte {
 
 // request is one delivery seen by the receiver.
 type request struct {
+	status int // the status the receiver answered
 	path   string
 	header http.Header
 	body   []byte
@@ -229,7 +254,7 @@ type request struct {
 // receiver is a webhook endpoint. respond chooses the status of the n-th
 // request (1-based) to a path; the default is 200.
 type receiver struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu      sync.Mutex
@@ -238,7 +263,7 @@ type receiver struct {
 	respond func(path string, n int) int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{t: t, n: make(map[string]int)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
@@ -248,7 +273,6 @@ func newReceiver(t *testing.T) *receiver {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	r.got = append(r.got, request{path: req.URL.Path, header: req.Header.Clone(), body: body})
 	r.n[req.URL.Path]++
 	n, respond := r.n[req.URL.Path], r.respond
 	r.mu.Unlock()
@@ -256,6 +280,9 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if respond != nil {
 		status = respond(req.URL.Path, n)
 	}
+	r.mu.Lock()
+	r.got = append(r.got, request{status: status, path: req.URL.Path, header: req.Header.Clone(), body: body})
+	r.mu.Unlock()
 	w.WriteHeader(status)
 }
 

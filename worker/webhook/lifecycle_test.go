@@ -14,8 +14,9 @@ import (
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 )
 
-// A dispatcher stopping with a request in flight gives the event back at
-// once, without counting it as a failure, and another worker delivers it.
+// A dispatcher stopping with a request in flight cuts it short and gives
+// the event back at once, without counting it as a failure, and another
+// worker (pinned as soon as the first gives the pin up) delivers it.
 func TestStopHandsEventOver(t *testing.T) {
 	e := newEnv(t, devstoretest.SQLiteURL(t))
 	hung := make(chan struct{})
@@ -34,7 +35,7 @@ func TestStopHandsEventOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	began := time.Now()
-	if err := a.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := a.Stop(ctx); err != nil {
 		t.Fatalf("stop with a request in flight: %v", err)
 	}
 	if took := time.Since(began); took > time.Second {

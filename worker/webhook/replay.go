@@ -25,15 +25,20 @@ var (
 // DeadLetters returns up to limit dead letters of tenant/session, oldest
 // first.
 func (d *Dispatcher) DeadLetters(ctx context.Context, tenant, session string, limit int) ([]DeadLetter, error) {
-	return ListDeadLetters(ctx, d.db, tenant, session, limit)
+	return ListDeadLetters(ctx, d.db, tenant, session, limit, 0)
 }
 
-// Replay sends dead letter id of tenant/session once, now, with a fresh
-// timestamp and signature from the webhook's current secret, ignoring its
-// event filter. On a 2xx the dead letter is removed and the outcome row
-// marked delivered. It works whether or not the dispatcher is started.
+// Replay sends dead letter id of tenant/session once, now, with its event
+// id, a fresh timestamp and a signature from the webhook's current secret
+// (the same scheme as every delivery), ignoring its event filter. On a 2xx
+// the dead letter is removed and the outcome row marked delivered. It works
+// whether or not the dispatcher is started.
 func (d *Dispatcher) Replay(ctx context.Context, tenant, session string, deadLetterID int64) error {
 	dl, err := GetDeadLetter(ctx, d.db, tenant, session, deadLetterID)
+	if err != nil {
+		return err
+	}
+	body, err := openBody(d.cfg.Sealer, string(dl.Body), bodyAD(dl.Tenant, dl.Session, dl.EventID, hashURL(dl.URL)))
 	if err != nil {
 		return err
 	}
@@ -51,7 +56,7 @@ func (d *Dispatcher) Replay(ctx context.Context, tenant, session string, deadLet
 		return ErrTargetRemoved
 	}
 	start := time.Now()
-	o := post(ctx, d.client, d.cfg.Timeout, *t, event.Type(dl.EventType), dl.EventID, dl.Body, d.now())
+	o := post(ctx, d.client, d.cfg.Timeout, *t, event.Type(dl.EventType), dl.EventID, body, d.now())
 	d.cfg.Metrics.Attempt(o.status, time.Since(start))
 	if !o.ok() {
 		if err := replayFailed(ctx, d.db, dl, o); err != nil {
@@ -68,4 +73,18 @@ func (d *Dispatcher) Replay(ctx context.Context, tenant, session string, deadLet
 	d.log.Info("webhook dead letter replayed", zap.String("tenant", tenant), zap.String("session", session),
 		zap.String("event_id", dl.EventID), zap.String("target", redact(dl.URL)))
 	return nil
+}
+
+// replayEach replays ids one after the other, oldest first, logging the
+// failures (the dead letters stay, with the error recorded).
+func (d *Dispatcher) replayEach(ctx context.Context, tenant, session string, ids []int64) {
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := d.Replay(ctx, tenant, session, id); err != nil && ctx.Err() == nil {
+			d.log.Warn("webhook replay failed", zap.String("tenant", tenant), zap.String("session", session),
+				zap.Int64("dead_letter", id), zap.Error(err))
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/shared/event"
+	"github.com/switchboard-gw/switchboard/shared/netguard"
 )
 
 // UserAgent is sent with every delivery.
@@ -63,7 +64,8 @@ func post(ctx context.Context, client *http.Client, timeout time.Duration, t tar
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return outcome{err: requestError(ctx, err)}
+		// A refused address is refused again on every retry.
+		return outcome{err: requestError(ctx, err), permanent: errors.Is(err, netguard.ErrBlocked)}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	_ = resp.Body.Close()

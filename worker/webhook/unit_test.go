@@ -87,8 +87,8 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("zero config: %v", err)
 	}
 	c.defaults()
-	if c.Consumer != "webhooks" || c.MaxAttempts != 8 || c.Timeout != 10*time.Second || c.Concurrency != 32 ||
-		len(c.Backoff) != 7 || c.HTTPClient == nil || c.ackWait() <= c.Timeout {
+	if c.Consumer != "webhooks" || c.MaxAttempts != 8 || c.Timeout != 10*time.Second || c.EndpointConcurrency != 4 ||
+		len(c.Backoff) != 7 || c.HTTPClient == nil || c.AckWait != 15*time.Second || c.Holder == "" || c.DeadLetterRetention != 7*24*time.Hour {
 		t.Errorf("defaults %+v", c)
 	}
 	if c.backoff(1) != time.Second || c.backoff(7) != time.Hour || c.backoff(50) != time.Hour {
@@ -99,8 +99,10 @@ func TestConfig(t *testing.T) {
 		"attempts":    {MaxAttempts: -1},
 		"backoff":     {Backoff: []time.Duration{time.Second, 0}},
 		"timeout":     {Timeout: -time.Second},
-		"concurrency": {Concurrency: -2},
-		"ack pending": {Concurrency: 64, MaxAckPending: 10},
+		"concurrency": {EndpointConcurrency: -2},
+		"backlog":     {EndpointBacklog: -1},
+		"breaker":     {BreakerFailures: -1},
+		"ack wait":    {AckWait: time.Millisecond},
 	} {
 		if err := bad.Validate(); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%s: %v", name, err)

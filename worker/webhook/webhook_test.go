@@ -130,7 +130,7 @@ func testExhaustedReplay(t *testing.T, dbURL string) {
 	id := e.publish("s1", event.MessageReceived, "m1", msg("hi"))
 	e.eventually("three attempts", func() bool { return len(e.rcv.requests("")) == 3 })
 	e.settled()
-	dls, err := webhook.ListDeadLetters(e.ctx, e.db, tenant, "s1", 10)
+	dls, err := webhook.ListDeadLetters(e.ctx, e.db, tenant, "s1", 10, 0)
 	if err != nil || len(dls) != 1 || dls[0].Attempts != 3 || dls[0].EventID != id || dls[0].StatusCode != 503 {
 		t.Fatalf("dead letters %+v, %v", dls, err)
 	}

@@ -22,10 +22,12 @@ type Config struct {
 	// real WhatsApp.
 	Simulator string
 	// ReconnectRate is how many connects per second the worker starts at
-	// most: takeovers, restarts, reconnects (default pacer.DefaultRate).
+	// most: takeovers, restarts, reconnects (default pacer.DefaultRate, or
+	// pacer.SimulatorRate with a Simulator).
 	ReconnectRate float64
 	// ReconnectBurst is how many of them may start at once after a quiet
-	// spell (default pacer.DefaultBurst).
+	// spell (default pacer.DefaultBurst, or pacer.SimulatorBurst with a
+	// Simulator).
 	ReconnectBurst int
 	// LivenessPeriod is how often, at most, State.LastKeepalive of a healthy
 	// WORKING session goes unwritten (default session.LivenessPeriod; tests
@@ -40,11 +42,15 @@ func (c *Config) defaults() {
 	if c.Shards == 0 {
 		c.Shards = shard.DefaultCount
 	}
+	rate, burst := pacer.DefaultRate, pacer.DefaultBurst
+	if c.Simulator != "" {
+		rate, burst = pacer.SimulatorRate, pacer.SimulatorBurst
+	}
 	if c.ReconnectRate == 0 {
-		c.ReconnectRate = pacer.DefaultRate
+		c.ReconnectRate = rate
 	}
 	if c.ReconnectBurst == 0 {
-		c.ReconnectBurst = pacer.DefaultBurst
+		c.ReconnectBurst = burst
 	}
 	if c.LivenessPeriod == 0 {
 		c.LivenessPeriod = session.LivenessPeriod

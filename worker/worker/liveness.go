@@ -2,27 +2,29 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/worker/sessions"
 )
 
-// livenessInFlight bounds the liveness writes of one walk that are under way
-// at once, so a walk over thousands of sessions is a steady trickle of
-// compare-and-set writes rather than a burst.
-const livenessInFlight = 32
+// probeWait bounds how long a liveness walk waits for a session's mailbox
+// to answer; one that does not is reported stale.
+const probeWait = 5 * time.Second
 
-// keepLive is the one liveness loop of the worker: every period/3 it walks
-// the sessions of its shards and rewrites State.LastKeepalive of the ones
-// that are WORKING on a healthy socket and whose LastKeepalive is at least
-// 2/3 of a period old, so none goes longer than a period without one. A
-// session whose socket is dead or missing keepalives is skipped, so the
-// scheduler sees it stale.
+// keepLive is the one liveness loop of the worker: every period/3 it probes
+// the WORKING sessions of each shard it owns (in their mailboxes, no I/O)
+// and writes one session.ShardLiveness record per shard, naming the ones
+// whose socket is dead or failing, or whose mailbox did not answer. That is
+// one KV write per shard per walk instead of one per session: the cost of
+// liveness no longer grows with the number of sessions.
 func (w *Worker) keepLive(ctx context.Context, period time.Duration) {
-	tick := period / 3
-	t := time.NewTicker(tick)
+	t := time.NewTicker(period / 3)
 	defer t.Stop()
 	for {
 		select {
@@ -30,43 +32,74 @@ func (w *Worker) keepLive(ctx context.Context, period time.Duration) {
 			return
 		case <-t.C:
 		}
-		w.livenessWalk(ctx, period-tick)
+		w.livenessWalk(ctx)
 	}
 }
 
-// livenessWalk queues a liveness check on each due session, at most
-// livenessInFlight at a time, and returns when they are done.
-func (w *Worker) livenessWalk(ctx context.Context, age time.Duration) {
+// livenessWalk probes and reports every owned shard.
+func (w *Worker) livenessWalk(ctx context.Context) {
 	owned := w.owned()
-	now := time.Now()
-	slots := make(chan struct{}, livenessInFlight)
 	failed := 0
-	results := make(chan error, livenessInFlight)
-	pending := 0
-	collect := func() {
-		if err := <-results; err != nil {
+	for _, o := range owned {
+		if ctx.Err() != nil {
+			return
+		}
+		rec := session.ShardLiveness{Owner: w.cfg.ID, Epoch: o.sh.Epoch(), At: time.Now().UTC(), Stale: probeShard(o.sh)}
+		b, err := json.Marshal(rec)
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, w.deps.OpTimeout)
+			_, err = w.b.Liveness.Put(pctx, subject.LeaseKey(o.p), b)
+			cancel()
+		}
+		if err != nil {
 			failed++
 		}
-		pending--
-		<-slots
-	}
-	for _, o := range owned {
-		o.sh.Each(func(a *sessions.Session) {
-			if ctx.Err() != nil || !a.LivenessDue(now, age) {
-				return
-			}
-			for len(slots) == cap(slots) {
-				collect()
-			}
-			slots <- struct{}{}
-			pending++
-			a.Liveness(age, func(err error) { results <- err })
-		})
-	}
-	for pending > 0 {
-		collect()
 	}
 	if failed > 0 && ctx.Err() == nil {
-		w.log.Debug("liveness writes failed", zap.Int("failed", failed))
+		w.log.Warn("shard liveness not written", zap.Int("shards", failed))
 	}
+}
+
+// probeShard probes the WORKING sessions of a shard at once and returns the
+// keys of the ones that are not healthy or did not answer in time.
+func probeShard(sh interface{ Each(func(*sessions.Session)) }) []string {
+	type answer struct {
+		key string
+		err error
+	}
+	var working []*sessions.Session
+	sh.Each(func(a *sessions.Session) {
+		if a.Working() {
+			working = append(working, a)
+		}
+	})
+	// Room for every answer: a late one never blocks its mailbox.
+	answers := make(chan answer, len(working))
+	asked := make(map[string]bool, len(working))
+	for _, a := range working {
+		key := subject.SessionKey(a.Tenant(), a.ID())
+		asked[key] = true
+		a.Liveness(func(err error) { answers <- answer{key, err} })
+	}
+	var stale []string
+	timeout := time.NewTimer(probeWait)
+	defer timeout.Stop()
+	for len(asked) > 0 {
+		select {
+		case a := <-answers:
+			if !asked[a.key] {
+				continue
+			}
+			delete(asked, a.key)
+			if a.err != nil && !errors.Is(a.err, sessions.ErrClosed) {
+				stale = append(stale, a.key)
+			}
+		case <-timeout.C:
+			for key := range asked {
+				stale = append(stale, key)
+			}
+			return stale
+		}
+	}
+	return stale
 }

@@ -1,38 +1,62 @@
 package worker_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/switchboard-gw/switchboard/shared/command"
 	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
 	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/shared/shard"
+	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
 // TestLiveness: while a session is WORKING on a healthy socket the worker
-// rewrites its LastKeepalive every period, without moving StatusSince; once
-// its keepalives fail it writes none (so the scheduler sees it stale), and
-// after whatsmeow's KeepAliveMaxFailTime it reconnects through the pacer,
-// keeping its device.
+// vouches for it in its shard's liveness record (one write per shard, the
+// session's own record untouched: StatusSince and LastKeepalive stay); once
+// its keepalives fail the record lists it as stale (so the scheduler sees
+// it stale), and after whatsmeow's KeepAliveMaxFailTime it reconnects
+// through the pacer, keeping its device.
 func TestLiveness(t *testing.T) {
 	e := newEnv(t, devstoretest.SQLiteURL(t))
 	const period = 1200 * time.Millisecond
 	e.startWorkerConfig("w1", func(c *worker.Config) { c.LivenessPeriod = period }, nil)
 	linked, _ := e.link("alive")
-	first := *linked.State.LastKeepalive
 	if linked.State.StatusSince.IsZero() {
 		t.Fatal("status_since not set")
 	}
-	rec := e.waitState("alive", "liveness writes", func(r session.Record) bool {
-		return r.State.LastKeepalive != nil && r.State.LastKeepalive.Sub(first) >= period
+	key := subject.SessionKey(tenant, "alive")
+	liveKey := subject.LeaseKey(shard.Of(tenant, "alive", testShards))
+	liveness := func(en jetstream.KeyValueEntry) session.ShardLiveness {
+		var l session.ShardLiveness
+		if en != nil {
+			_ = json.Unmarshal(en.Value(), &l)
+		}
+		return l
+	}
+	var first time.Time
+	e.watchUntil(e.b.Liveness, liveKey, "two liveness records vouching for the session", func(en jetstream.KeyValueEntry) bool {
+		l := liveness(en)
+		if l.Owner != "w1" || l.Epoch != linked.State.Epoch || slices.Contains(l.Stale, key) {
+			return false
+		}
+		if first.IsZero() {
+			first = l.At
+		}
+		return l.At.Sub(first) >= period/3
 	})
-	if !rec.State.StatusSince.Equal(linked.State.StatusSince) || rec.State.Status != session.StatusWorking {
-		t.Errorf("liveness write moved status_since %v → %v", linked.State.StatusSince, rec.State.StatusSince)
+	rec := e.waitState("alive", "record as linked", func(session.Record) bool { return true })
+	if !rec.State.StatusSince.Equal(linked.State.StatusSince) || rec.State.Status != session.StatusWorking ||
+		!rec.State.LastKeepalive.Equal(*linked.State.LastKeepalive) {
+		t.Errorf("liveness rewrote the session record: %+v → %+v", linked.State, rec.State)
 	}
 	pairings := sim.Stats().Pairings
 
@@ -41,18 +65,11 @@ func TestLiveness(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.SetFaults(wasim.Faults{}) })
-	var failedAt *time.Time
+	e.watchUntil(e.b.Liveness, liveKey, "the session listed as stale", func(en jetstream.KeyValueEntry) bool {
+		return slices.Contains(liveness(en).Stale, key)
+	})
 	e.waitState("alive", "STARTING after keepalive failures", func(r session.Record) bool {
-		st := r.State
-		if !strings.HasPrefix(st.LastError, "keepalive_timeout") {
-			return false
-		}
-		if failedAt == nil {
-			failedAt = st.LastKeepalive
-		} else if st.LastKeepalive != nil && st.LastKeepalive.After(*failedAt) {
-			t.Errorf("last_keepalive written at %v while keepalives fail", st.LastKeepalive)
-		}
-		return st.Status == session.StatusStarting
+		return strings.HasPrefix(r.State.LastError, "keepalive_timeout") && r.State.Status == session.StatusStarting
 	})
 	if err := sim.SetFaults(wasim.Faults{}); err != nil {
 		t.Fatal(err)

@@ -185,6 +185,23 @@ func (w *Worker) Lost(p int) {
 	}
 }
 
+// Released stops a shard this worker gives up while it still holds the
+// lease, recording its sessions as connecting until ctx (the fence time)
+// ends.
+func (w *Worker) Released(ctx context.Context, p int) {
+	w.mu.Lock()
+	sh := w.shards[p]
+	delete(w.shards, p)
+	w.mu.Unlock()
+	if sh == nil {
+		return
+	}
+	if err := sh.Release(ctx); err != nil {
+		w.log.Warn("shard release incomplete", zap.Int("shard", p), zap.Error(err))
+		w.stopShard(p, sh) // nothing may run once the lease is released
+	}
+}
+
 func (w *Worker) stopShard(p int, sh *shards.Shard) {
 	// Detached on purpose: the run context may be cancelled already, and the
 	// shard must be fully stopped before its lease is released.

@@ -14,6 +14,8 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 )
 
 const (
@@ -36,7 +38,7 @@ func run() error {
 	if cfg.NATSURL == "" {
 		return fmt.Errorf("SWITCHBOARD_NATS_URL is required (the standalone binary embeds NATS)")
 	}
-	tenantKeys, err := config.ParseTenantKeys(cfg.TenantKeys)
+	apiCfg, err := httpapi.ConfigFrom(cfg)
 	if err != nil {
 		return err
 	}
@@ -45,6 +47,15 @@ func run() error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -55,12 +66,7 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
-	srv, err := httpapi.New(httpapi.Config{
-		Addr:       cfg.HTTPAddr,
-		AdminKey:   cfg.AdminKey,
-		TenantKeys: tenantKeys,
-		Shards:     cfg.Shards,
-	}, conn.NC, conn.JS, conn.Buckets, log)
+	srv, err := httpapi.New(apiCfg, conn.NC, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}

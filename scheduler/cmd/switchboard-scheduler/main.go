@@ -16,7 +16,9 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
 	"github.com/switchboard-gw/switchboard/shared/ops"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 )
 
 const (
@@ -45,6 +47,15 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
@@ -55,9 +66,9 @@ func run() error {
 	}
 	defer conn.Close()
 	reg := ops.NewRegistry()
-	sched, err := scheduler.New(scheduler.Config{
-		ID: cfg.WorkerID, Interval: cfg.HealthcheckInterval, Shards: cfg.Shards, Registry: reg,
-	}, conn.JS, conn.Buckets, log)
+	scfg := scheduler.ConfigFrom(cfg)
+	scfg.Registry = reg
+	sched, err := scheduler.New(scfg, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}

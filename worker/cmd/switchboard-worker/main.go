@@ -16,7 +16,9 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/memlimit"
 	"github.com/switchboard-gw/switchboard/shared/ops"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
@@ -49,6 +51,15 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
+	if _, err := memlimit.Apply(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
+	prof, err := profiling.Start(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = prof.Stop(context.Background()) }()
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
@@ -67,11 +78,9 @@ func run() error {
 
 	reg := ops.NewRegistry()
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
-	w, err := worker.New(worker.Config{
-		ID: cfg.WorkerID, Shards: cfg.Shards, Simulator: cfg.WASimulator,
-		ReconnectRate: cfg.ReconnectRate, ReconnectBurst: cfg.ReconnectBurst,
-		Registry: reg,
-	}, conn.NC, conn.JS, conn.Buckets, ds, log)
+	wcfg := worker.ConfigFrom(cfg)
+	wcfg.Registry = reg
+	w, err := worker.New(wcfg, conn.NC, conn.JS, conn.Buckets, ds, log)
 	if err != nil {
 		return err
 	}
@@ -80,8 +89,17 @@ func run() error {
 		return err
 	}
 	// Webhook delivery is the worker's second role: one durable consumer on
-	// WA_EVT shared by every worker, so it scales with them.
-	hooks, err := webhook.New(webhook.Config{Metrics: hookMetrics}, conn.JS, conn.Buckets.Sessions, ds, log)
+	// WA_EVT pulled by the holder of the webhook lease (per-session order),
+	// the others standing by; every worker answers webhook control requests.
+	guard, err := cfg.WebhookPolicy()
+	if err != nil {
+		return err
+	}
+	hooks, err := webhook.New(webhook.Config{
+		Leases: conn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Metrics: hookMetrics,
+	},
+		conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
 	}

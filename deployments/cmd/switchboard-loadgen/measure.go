@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// gatewayRSS is the summed resident set of the Switchboard processes.
+func (r *run) gatewayRSS() int64 {
+	var kib int64
+	for _, p := range r.gateway {
+		if p.running() {
+			kib += rssKiB(p.pid())
+		}
+	}
+	return kib
+}
+
+// gatewayCPU is the summed CPU time (ticks) of the Switchboard processes.
+func (r *run) gatewayCPU() int64 {
+	var t int64
+	for _, p := range r.gateway {
+		if p.running() {
+			t += cpuTicks(p.pid())
+		}
+	}
+	return t
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+// measure runs every phase and prints what it measured.
+func (r *run) measure(ctx context.Context) error {
+	mode := "standalone (bin/switchboard)"
+	if r.cfg.workers > 1 {
+		mode = fmt.Sprintf("cluster: bin/nats-server, switchboard-api, %d × switchboard-worker, Postgres", r.cfg.workers)
+	}
+	fmt.Printf("bench-scale: N=%d sessions, C=%d clients, %s, separate bin/wasim\n", r.cfg.n, r.cfg.conc, mode)
+	up, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := r.startSimulator(up); err != nil {
+		return err
+	}
+	if r.cfg.workers > 1 {
+		if err := r.startCluster(up); err != nil {
+			return err
+		}
+	} else if err := r.startStandalone(up); err != nil {
+		return err
+	}
+	if err := sleep(ctx, 3*time.Second); err != nil {
+		return err
+	}
+	idle0 := r.gatewayRSS()
+	fmt.Printf("%-44s %10.1f MiB\n", "idle RSS, 0 sessions", mib(idle0))
+
+	c := newClient([]string{"http://" + r.apiAddr}, r.simCtl, adminKey, r.cfg.conc)
+	res := c.linkAll(ctx, "load", r.cfg.n, r.cfg.conc)
+	linked := len(res.lat)
+	fmt.Printf("%-44s %10.1f /s  (%d linked, %d failed, %.1f s)\n", "links through the api",
+		float64(linked)/res.took.Seconds(), linked, res.failed, res.took.Seconds())
+	fmt.Printf("%-44s p50 %v  p99 %v  max %v\n", "link latency (create → logged_in)",
+		pct(res.lat, 0.5).Round(time.Millisecond), pct(res.lat, 0.99).Round(time.Millisecond), pct(res.lat, 1).Round(time.Millisecond))
+	if res.firstErr != nil {
+		fmt.Printf("%-44s %v\n", "first link error", res.firstErr)
+	}
+	if linked == 0 {
+		return fmt.Errorf("no session linked")
+	}
+	if err := sleep(ctx, 5*time.Second); err != nil {
+		return err
+	}
+	linkedRSS := r.gatewayRSS()
+	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f MiB)\n", "RSS per session, freshly linked",
+		float64(linkedRSS-idle0)/float64(linked), mib(linkedRSS))
+
+	cpu0, simCPU0 := r.gatewayCPU(), cpuTicks(r.sim.pid())
+	if err := sleep(ctx, r.cfg.idle); err != nil {
+		return err
+	}
+	cpu1, simCPU1 := r.gatewayCPU(), cpuTicks(r.sim.pid())
+	idleRSS := r.gatewayRSS()
+	fmt.Printf("%-44s %10.1f CPU-s  (simulator %.1f CPU-s)\n", fmt.Sprintf("idle CPU over %v, %d sessions", r.cfg.idle, linked),
+		float64(cpu1-cpu0)/100, float64(simCPU1-simCPU0)/100)
+	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f → %.1f MiB)\n", "RSS per session after the idle window",
+		float64(idleRSS-idle0)/float64(linked), mib(linkedRSS), mib(idleRSS))
+
+	if r.cfg.workers > 1 {
+		return r.killOne(ctx, c, linked, idle0)
+	}
+	return r.restart(ctx, c, linked, idle0)
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// claims follows the api and the simulator while sessions log in again and
+// records whether the api ever listed more sessions logged_in than the
+// simulator counted (read after the api, so the simulator's count can only
+// be higher).
+type claims struct {
+	early   atomic.Int64 // largest excess seen
+	samples atomic.Int64
+}
+
+func (cl *claims) watch(ctx context.Context, c *client) {
+	for ctx.Err() == nil {
+		api, err := c.loggedInByAPI(ctx)
+		if err == nil {
+			if st, err := c.stats(ctx); err == nil {
+				cl.samples.Add(1)
+				if d := int64(api) - st.LoggedIn; d > cl.early.Load() {
+					cl.early.Store(d)
+				}
+			}
+		}
+		_ = sleep(ctx, 50*time.Millisecond)
+	}
+}
+
+// waitSim waits until the simulator's count satisfies ok.
+func waitSim(ctx context.Context, c *client, within time.Duration, ok func(simStats) bool) (simStats, error) {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for {
+		st, err := c.stats(ctx)
+		if err == nil && ok(st) {
+			return st, nil
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return st, err
+		}
+	}
+}
+
+// restart stops the standalone with SIGTERM and starts it again: how long
+// the stop took and whether it released its leases cleanly, how long until
+// the simulator counts every session logged in again, and whether the api
+// claimed any of them logged in before that.
+func (r *run) restart(ctx context.Context, c *client, linked int, idle0 int64) error {
+	base, err := c.stats(ctx)
+	if err != nil {
+		return err
+	}
+	gw := r.gateway[0]
+	took := gw.term(time.Minute)
+	clean := !gw.logContains("lease release failed")
+	fmt.Printf("%-44s %10.2f s  (leases released cleanly: %v)\n", "SIGTERM → exit, all sessions connected", took.Seconds(), clean)
+	if _, err := waitSim(ctx, c, time.Minute, func(s simStats) bool { return s.LoggedIn == 0 }); err != nil {
+		return fmt.Errorf("sessions still logged in after the stop: %w", err)
+	}
+
+	started := time.Now()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	var cl claims
+	go cl.watch(wctx, c)
+	if err := r.startStandalone(ctx); err != nil {
+		return err
+	}
+	apiUp := time.Since(started)
+	st, err := waitSim(ctx, c, 10*time.Minute, func(s simStats) bool { return s.LoggedIn >= int64(linked) })
+	if err != nil {
+		return fmt.Errorf("re-login: %d of %d back: %w", st.LoggedIn, linked, err)
+	}
+	back := time.Since(started)
+	// Until the api lists all of them too.
+	for {
+		n, err := c.loggedInByAPI(ctx)
+		if err == nil && n >= linked {
+			break
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	apiBack := time.Since(started)
+	stopWatch()
+	fmt.Printf("%-44s %10.2f s  (api up after %.2f s; api lists all after %.2f s)\n",
+		fmt.Sprintf("restart → all %d logged in (simulator)", linked), back.Seconds(), apiUp.Seconds(), apiBack.Seconds())
+	fmt.Printf("%-44s %10v  (largest excess %d over %d samples)\n", "api claimed logged_in before the simulator",
+		cl.early.Load() > 0, cl.early.Load(), cl.samples.Load())
+	fmt.Printf("%-44s %10d  (pairings %d)\n", "replaced during the restart", st.Replaced-base.Replaced, st.Pairings-base.Pairings)
+	if err := sleep(ctx, 5*time.Second); err != nil {
+		return err
+	}
+	rss := r.gatewayRSS()
+	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f MiB)\n", "RSS per session after re-login", float64(rss-idle0)/float64(linked), mib(rss))
+	return nil
+}
+
+// killOne kill -9s the first worker and measures how long until the
+// simulator counts every session logged in again, and whether any
+// connection was replaced.
+func (r *run) killOne(ctx context.Context, c *client, linked int, _ int64) error {
+	base, err := c.stats(ctx)
+	if err != nil {
+		return err
+	}
+	victim := r.workers[0]
+	killed := time.Now()
+	victim.kill()
+	st, err := waitSim(ctx, c, time.Minute, func(s simStats) bool { return s.LoggedIn < base.LoggedIn })
+	if err != nil {
+		return fmt.Errorf("kill -9 %s: nothing disconnected: %w", victim.name, err)
+	}
+	st, err = waitSim(ctx, c, 5*time.Minute, func(s simStats) bool { return s.LoggedIn >= int64(linked) })
+	if err != nil {
+		return fmt.Errorf("after kill -9: %d of %d back: %w", st.LoggedIn, linked, err)
+	}
+	back := time.Since(killed)
+	fmt.Printf("%-44s %10.2f s  (lease TTL 10 s included; target ≤ 30 s)\n",
+		fmt.Sprintf("kill -9 %s → all %d logged in", victim.name, linked), back.Seconds())
+	fmt.Printf("%-44s %10d  (pairings %d)\n", "replaced after the kill", st.Replaced-base.Replaced, st.Pairings-base.Pairings)
+	return nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const adminKey = "bench-scale-admin-key"
+
+// startSimulator runs bin/wasim and waits for its control API.
+func (r *run) startSimulator(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	r.simCtl = fmt.Sprintf("127.0.0.1:%d", port)
+	if r.sim, err = r.start("wasim", "wasim", nil, "--ws-addr", "127.0.0.1:0", "--control-addr", r.simCtl); err != nil {
+		return err
+	}
+	c := newClient(nil, r.simCtl, "", 1)
+	return c.waitUp(ctx, "http://"+r.simCtl+"/stats")
+}
+
+// startStandalone runs bin/switchboard on the run's data dir.
+func (r *run) startStandalone(ctx context.Context) error {
+	if r.apiAddr == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		r.apiAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	}
+	p, err := r.start("switchboard", "switchboard", []string{
+		"SWITCHBOARD_HTTP_ADDR=" + r.apiAddr,
+		"SWITCHBOARD_DATA_DIR=" + filepath.Join(r.dir, "data"),
+		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
+		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
+		"SWITCHBOARD_WORKER_ID=bench-standalone",
+	})
+	if err != nil {
+		return err
+	}
+	r.gateway = []*proc{p}
+	return newClient(nil, "", adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
+}
+
+// startCluster runs bin/nats-server, a fresh Postgres database, one api
+// and cfg.workers workers.
+func (r *run) startCluster(ctx context.Context) error {
+	natsPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	nats, err := r.start("nats", "nats-server", nil, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(natsPort),
+		"-sd", filepath.Join(r.dir, "nats"))
+	if err != nil {
+		return err
+	}
+	r.gateway = append(r.gateway, nats)
+	if r.dbURL, err = createDatabase(ctx, r.cfg.pgAdmin); err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	r.apiAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	r.env = []string{
+		fmt.Sprintf("SWITCHBOARD_NATS_URL=nats://127.0.0.1:%d", natsPort),
+		"SWITCHBOARD_DATABASE_URL=" + r.dbURL,
+		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
+		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
+	}
+	api, err := r.start("api", "switchboard-api", append(r.env, "SWITCHBOARD_HTTP_ADDR="+r.apiAddr))
+	if err != nil {
+		return err
+	}
+	r.gateway = append(r.gateway, api)
+	for i := range r.cfg.workers {
+		id := fmt.Sprintf("worker-%d", i+1)
+		w, err := r.start(id, "switchboard-worker", append(r.env, "SWITCHBOARD_WORKER_ID="+id))
+		if err != nil {
+			return err
+		}
+		r.gateway = append(r.gateway, w)
+		r.workers = append(r.workers, w)
+	}
+	return newClient(nil, "", adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
+}
+
+// createDatabase creates a fresh database on the Postgres at admin and
+// returns its URL.
+func createDatabase(ctx context.Context, admin string) (string, error) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", fmt.Errorf("postgres (%s) is required for a cluster run: %w", admin, err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("switchboard_scale_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", err
+	}
+	cfg, err := pgx.ParseConfig(admin)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name), nil
+}
