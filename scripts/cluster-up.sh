@@ -49,11 +49,13 @@ done
 
 start wasim "$root/bin/wasim" --ws-addr 127.0.0.1:13998 --control-addr 127.0.0.1:13999
 for i in 1 2 3; do
-  SWITCHBOARD_WORKER_ID=worker-$i start "worker-$i" "$root/bin/switchboard-worker"
+  SWITCHBOARD_WORKER_ID=worker-$i SWITCHBOARD_METRICS_ADDR=127.0.0.1:$((19089 + i)) \
+    start "worker-$i" "$root/bin/switchboard-worker"
 done
 for i in 1 2; do
   SWITCHBOARD_HTTP_ADDR=127.0.0.1:$((12999 + i)) start "api-$i" "$root/bin/switchboard-api"
-  SWITCHBOARD_WORKER_ID=scheduler-$i start "scheduler-$i" "$root/bin/switchboard-scheduler"
+  SWITCHBOARD_WORKER_ID=scheduler-$i SWITCHBOARD_METRICS_ADDR=127.0.0.1:$((19099 + i)) \
+    start "scheduler-$i" "$root/bin/switchboard-scheduler"
 done
 
 for _ in $(seq 1 150); do
@@ -61,4 +63,5 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 echo "cluster up: api http://127.0.0.1:13000 (and :13001), simulator control http://127.0.0.1:13999, admin key $SWITCHBOARD_ADMIN_KEY"
+echo "metrics and probes: workers http://127.0.0.1:19090-19092, schedulers http://127.0.0.1:19100-19101 (/metrics, /readyz)"
 echo "logs in $dir/logs; stop with scripts/cluster-down.sh"

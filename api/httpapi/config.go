@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-gw/switchboard/shared/netguard"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
@@ -42,6 +45,13 @@ type Config struct {
 	// EventBuffer is how many events a GET /api/v1/events reader may lag
 	// behind before it is dropped (default events.DefaultBuffer).
 	EventBuffer int
+	// Registry receives the api's metrics and is served on /metrics
+	// (default: a new ops.NewRegistry; the standalone passes the one all of
+	// its roles share).
+	Registry *prometheus.Registry
+	// Probe answers /readyz; the api adds its checks to it (default: a new
+	// probe; the standalone passes the one its worker adds to).
+	Probe *ops.Probe
 	// WebhookGuard is the SSRF policy for webhook URLs at create time.
 	WebhookGuard netguard.Policy
 	// WebhookWait bounds a webhook control request to the workers (a test
@@ -67,6 +77,12 @@ func (c *Config) defaults() {
 	}
 	if c.PairWait <= 0 {
 		c.PairWait = DefaultPairWait
+	}
+	if c.Registry == nil {
+		c.Registry = ops.NewRegistry()
+	}
+	if c.Probe == nil {
+		c.Probe = ops.NewProbe()
 	}
 	if c.WebhookWait <= 0 {
 		c.WebhookWait = DefaultWebhookWait

@@ -71,7 +71,17 @@ func TestNATSDownIs503(t *testing.T) {
 	if r.json(t)["status"] != "connecting" {
 		t.Errorf("read during outage: %s", r.body)
 	}
-	mustStatus(t, e.call("GET", "/healthz", "", nil), http.StatusServiceUnavailable)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		r := e.call("GET", path, "", nil)
+		mustStatus(t, r, http.StatusServiceUnavailable)
+		rep := r.json(t)
+		checks, _ := rep["checks"].(map[string]any)
+		if rep["ok"] != false || !strings.Contains(fmt.Sprint(rep["failed"]), "nats") ||
+			!strings.HasPrefix(fmt.Sprint(checks["nats"]), "nats connection is") || r.header.Get("Retry-After") != "5" {
+			t.Errorf("%s during outage: %s", path, r.body)
+		}
+	}
+	mustStatus(t, e.call("GET", "/livez", "", nil), http.StatusOK)
 	// Bad input is still a 400, not a 503.
 	mustStatus(t, e.call("POST", "/api/v1/sessions", keyA, `{"id":"a.b"}`), http.StatusBadRequest)
 }

@@ -1,14 +1,9 @@
 package httpapi
 
-import (
-	"github.com/gofiber/fiber/v3"
-	"github.com/nats-io/nats.go"
-)
-
 // routes registers every surface. Unknown paths and methods fall through to
 // Fiber's 404/405, which the error handler turns into JSON.
 func (s *Server) routes() {
-	s.app.Get("/healthz", s.health)
+	s.opsRoutes()
 	s.dashboardRoutes()
 	// Not under /api/v1/sessions/, where "events" is a valid session id.
 	s.app.Get("/api/v1/events", s.authed(s.streamEvents))
@@ -37,17 +32,4 @@ func (s *Server) routes() {
 
 	s.wasendRoutes()
 	s.wawpRoutes()
-}
-
-// health answers without authentication: ok while NATS is connected (reads
-// keep working from the mirror either way).
-func (s *Server) health(c fiber.Ctx) error {
-	st := s.nc.Status()
-	ok := st == nats.CONNECTED
-	code := fiber.StatusOK
-	if !ok {
-		code = fiber.StatusServiceUnavailable
-		c.Set(fiber.HeaderRetryAfter, RetryAfter)
-	}
-	return c.Status(code).JSON(fiber.Map{"ok": ok, "nats": st.String()})
 }

@@ -41,15 +41,18 @@ const (
 
 // Server is the HTTP api: a Fiber app over the session core and the mirror.
 type Server struct {
-	cfg    Config
-	log    *zap.Logger
-	nc     *nats.Conn
-	mirror *mirror.Mirror
-	svc    *sessions.Service
-	hooks  *webhooks.Client
-	auth   authenticator
-	hub    *events.Hub
-	app    *fiber.App
+	cfg     Config
+	log     *zap.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	buckets *bus.Buckets
+	mirror  *mirror.Mirror
+	metrics *metrics
+	svc     *sessions.Service
+	auth    authenticator
+	hub     *events.Hub
+	hooks   *webhooks.Client
+	app     *fiber.App
 
 	// ctx is the parent of every request's NATS work; Stop cancels it so
 	// that long waits (pair) end at once.
@@ -94,7 +97,12 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, nc: nc, mirror: m, svc: svc, hooks: webhooks.New(nc), hub: hub, auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
+	met, err := newMetrics(cfg.Registry, m)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: metrics: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, nc: nc, js: js, buckets: b, mirror: m, metrics: met, svc: svc, hooks: webhooks.New(nc), hub: hub,
+		auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
 	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.app = fiber.New(fiber.Config{
@@ -105,7 +113,9 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 		IdleTimeout:   idleTimeout,
 		CaseSensitive: true,
 	})
+	s.app.Use(met.middleware(s.handleError))
 	s.routes()
+	s.addChecks()
 	return s, nil
 }
 
@@ -154,6 +164,10 @@ func (s *Server) stop(ctx context.Context) error {
 		if err := s.app.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("httpapi: shutdown: %w", err))
 		}
+		// A shutdown that comes before fasthttp's Serve has registered the
+		// listener finds nothing to close and Serve would then run forever:
+		// closing the listener ourselves ends it either way.
+		_ = s.ln.Close()
 		select {
 		case err := <-s.served:
 			if err != nil {

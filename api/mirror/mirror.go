@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,6 +73,11 @@ type Mirror struct {
 	sessions *sessionTable
 	pairing  *pairingTable
 	leases   *leaseTable
+	// sessionsLive, pairingLive and leasesLive are true while the watch of
+	// that bucket runs and has delivered its initial values (Ready).
+	sessionsLive atomic.Bool
+	pairingLive  atomic.Bool
+	leasesLive   atomic.Bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -103,9 +109,9 @@ func (m *Mirror) Start(ctx context.Context) error {
 	pairingSynced := make(chan struct{})
 	leasesSynced := make(chan struct{})
 	// Leases first: a session record is only shown once its lease is known.
-	m.run(runCtx, m.cfg.Leases, m.leases, leasesSynced)
-	m.run(runCtx, m.cfg.Sessions, m.sessions, sessionsSynced)
-	m.run(runCtx, m.cfg.Pairing, m.pairing, pairingSynced)
+	m.run(runCtx, m.cfg.Leases, m.leases, leasesSynced, &m.leasesLive)
+	m.run(runCtx, m.cfg.Sessions, m.sessions, sessionsSynced, &m.sessionsLive)
+	m.run(runCtx, m.cfg.Pairing, m.pairing, pairingSynced, &m.pairingLive)
 	for _, ch := range []chan struct{}{leasesSynced, sessionsSynced, pairingSynced} {
 		select {
 		case <-ch:

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,8 +20,9 @@ type table interface {
 }
 
 // run watches kv into t until ctx ends, re-creating the watch when its
-// subscription closes. synced is closed after the first initial delivery.
-func (m *Mirror) run(ctx context.Context, kv jetstream.KeyValue, t table, synced chan struct{}) {
+// subscription closes. synced is closed after the first initial delivery;
+// live is true from each initial delivery until that watch ends.
+func (m *Mirror) run(ctx context.Context, kv jetstream.KeyValue, t table, synced chan struct{}, live *atomic.Bool) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -30,6 +32,7 @@ func (m *Mirror) run(ctx context.Context, kv jetstream.KeyValue, t table, synced
 				t.beginResync()
 			}
 			err := m.watchOnce(ctx, kv, t, func() {
+				live.Store(true)
 				if first {
 					close(synced)
 					first = false
@@ -37,6 +40,7 @@ func (m *Mirror) run(ctx context.Context, kv jetstream.KeyValue, t table, synced
 				}
 				t.endResync()
 			})
+			live.Store(false)
 			if ctx.Err() != nil {
 				return
 			}

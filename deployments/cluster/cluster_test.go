@@ -162,6 +162,8 @@ func (c *cluster) env() []string {
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
 		"SWITCHBOARD_HEALTHCHECK_INTERVAL=1m",
 		"SWITCHBOARD_LOG_LEVEL=" + c.opt.logLevel,
+		// Several workers and schedulers share the host: no fixed :9090.
+		"SWITCHBOARD_METRICS_ADDR=127.0.0.1:0",
 	}
 	if c.opt.rate > 0 {
 		env = append(env, fmt.Sprintf("SWITCHBOARD_RECONNECT_RATE=%g", c.opt.rate))

@@ -7,11 +7,11 @@ package standalone
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/httpapi"
@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/natsembed"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
 	"github.com/switchboard-gw/switchboard/worker/worker"
@@ -56,6 +57,10 @@ type Gateway struct {
 	hooks *webhook.Dispatcher
 	sched *scheduler.Scheduler
 	api   *httpapi.Server
+
+	// reg and probe are shared by every role and served on the api port.
+	reg   *prometheus.Registry
+	probe *ops.Probe
 }
 
 // New checks the configuration; Start brings everything up.
@@ -85,15 +90,16 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	ban := banner{dataDir: cfg.DataDir, keyFrom: "from SWITCHBOARD_ADMIN_KEY"}
 	if cfg.AdminKey == "" {
 		key, created, err := loadOrCreateAdminKey(cfg.DataDir)
 		if err != nil {
 			return err
 		}
 		cfg.AdminKey = key
+		ban.keyFrom = "in " + filepath.Join(cfg.DataDir, adminKeyFile)
 		if created {
-			fmt.Fprintf(cfg.Banner, "Generated admin key (shown once, kept in %s): %s\n",
-				filepath.Join(cfg.DataDir, adminKeyFile), key)
+			ban.newKey = key
 		}
 	}
 	roles, err := RoleConfigs(cfg.Config)
@@ -144,16 +150,24 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 			return err
 		}
 		simAddr = g.sim.ControlAddr()
-		fmt.Fprintf(cfg.Banner, "WhatsApp simulator: websocket %s, control http://%s\n", g.sim.WSAddr(), simAddr)
+		ban.simulator = simAddr
 	}
+	// One registry and one probe for every role: the api port serves them.
+	g.reg, g.probe = ops.NewRegistry(), ops.NewProbe()
 	// The worker points whatsmeow at the simulator itself when simAddr is set.
 	roles.Worker.Simulator = simAddr
 	roles.Worker.Box = box
+	roles.Worker.Registry = g.reg
 	g.wrk, err = worker.New(roles.Worker, g.nc, js, buckets, g.ds, g.log)
 	if err != nil {
 		return err
 	}
+	g.probe.Add(g.wrk.Checks()...)
 	if err := g.wrk.Start(ctx); err != nil {
+		return err
+	}
+	hookMetrics, err := webhook.NewMetrics(g.reg)
+	if err != nil {
 		return err
 	}
 	guard, err := cfg.WebhookPolicy()
@@ -163,6 +177,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.hooks, err = webhook.New(webhook.Config{
 		Leases: buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
 		Box: box, Sealer: box, Retention: cfg.EventRetention,
+		Metrics: hookMetrics,
 	}, js, buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
@@ -170,14 +185,17 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.hooks.Start(ctx); err != nil {
 		return err
 	}
+	roles.Scheduler.Registry = g.reg
 	g.sched, err = scheduler.New(roles.Scheduler, js, buckets, g.log)
 	if err != nil {
 		return err
 	}
+	g.probe.Add(g.sched.Checks(g.nc)...)
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
 	roles.API.Box = box
+	roles.API.Registry, roles.API.Probe = g.reg, g.probe
 	g.api, err = httpapi.New(roles.API, g.nc, js, buckets, g.log)
 	if err != nil {
 		return err
@@ -192,7 +210,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	} else if n > 0 {
 		g.log.Info("session secrets resealed", zap.Int("resealed", n))
 	}
-	fmt.Fprintf(cfg.Banner, "Switchboard listening on http://%s\n", g.api.Addr())
+	ban.addr = g.api.Addr()
+	ban.write(cfg.Banner)
 	return nil
 }
 

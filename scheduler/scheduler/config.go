@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-gw/switchboard/scheduler/health"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
@@ -62,6 +64,9 @@ type Config struct {
 	// UsageInterval is the billing usage period (SWITCHBOARD_USAGE_INTERVAL),
 	// aligned on unix time multiples.
 	UsageInterval time.Duration
+	// Registry receives the scheduler's metrics (switchboard_scheduler_*);
+	// default: a registry of its own (see Scheduler.MetricsHandler).
+	Registry *prometheus.Registry
 }
 
 func (c *Config) setDefaults() {
@@ -89,6 +94,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.KeepaliveTimeout == 0 {
 		c.KeepaliveTimeout = DefaultKeepaliveTimeout
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
 	}
 }
 

@@ -1,11 +1,12 @@
 package scheduler
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the sweep metrics, in a registry of their own so that several
-// schedulers (tests, the standalone) never collide.
+// metrics are the sweep metrics, in the registry of Config.Registry.
 type metrics struct {
 	reg        *prometheus.Registry
 	sweeps     *prometheus.CounterVec
@@ -21,7 +22,7 @@ type metrics struct {
 	leader     prometheus.Gauge
 }
 
-func newMetrics() *metrics {
+func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	const ns, sub = "switchboard", "scheduler"
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
@@ -30,7 +31,7 @@ func newMetrics() *metrics {
 		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
 	}
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg: reg,
 		sweeps: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "sweeps_total",
 			Help: "Sweeps by outcome: done, skipped (tick already handled) or error."}, []string{"outcome"}),
 		checked:   counter("sessions_checked_total", "Session records read by sweeps."),
@@ -45,9 +46,13 @@ func newMetrics() *metrics {
 		lastChecks: gauge("last_sweep_sessions", "Sessions read by the last completed sweep."),
 		leader:     gauge("leader", "1 while this replica holds the leader lease."),
 	}
-	m.reg.MustRegister(m.sweeps, m.checked, m.restarted, m.givenUp, m.loggedOut, m.orphans, m.errors,
-		m.duration, m.lastSweep, m.lastChecks, m.leader)
-	return m
+	for _, c := range []prometheus.Collector{m.sweeps, m.checked, m.restarted, m.givenUp, m.loggedOut, m.orphans,
+		m.errors, m.duration, m.lastSweep, m.lastChecks, m.leader} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("scheduler: metrics: %w", err)
+		}
+	}
+	return m, nil
 }
 
 // observe records one sweep.

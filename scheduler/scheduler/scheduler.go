@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,6 +24,7 @@ import (
 	"github.com/switchboard-gw/switchboard/scheduler/health"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/lease"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 )
 
 // Scheduler is one scheduler replica. Every replica runs the sweep job on
@@ -44,6 +47,9 @@ type Scheduler struct {
 	// sweepMu serialises sweeps; losing the lease waits on it.
 	sweepMu sync.Mutex
 
+	// started is true between Start and Stop (readiness).
+	started atomic.Bool
+
 	leader *leader
 	keeper *lease.Keeper
 	cron   gocron.Scheduler
@@ -59,13 +65,17 @@ func New(cfg Config, js jetstream.JetStream, b *bus.Buckets, log *zap.Logger) (*
 	if js == nil || b == nil || b.Sessions == nil || b.Leases == nil || b.Liveness == nil || b.Workers == nil || b.Sched == nil {
 		return nil, errors.New("scheduler: jetstream and the Sessions, Leases, Liveness, Workers and Sched buckets are required")
 	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
 	return &Scheduler{
 		cfg:     cfg,
 		rules:   cfg.rules(),
 		js:      js,
 		b:       b,
 		log:     log.Named("scheduler").With(zap.String("scheduler", cfg.ID)),
-		metrics: newMetrics(),
+		metrics: m,
 		now:     time.Now,
 	}, nil
 }
@@ -100,6 +110,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.cancel = cancel
 	s.keeper.Start(runCtx)
 	s.cron.Start()
+	s.started.Store(true)
 	s.log.Info("scheduler started", zap.Duration("interval", s.cfg.Interval), zap.Duration("lease_ttl", st.TTL()))
 	return nil
 }
@@ -133,6 +144,7 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	if s.cancel == nil {
 		return nil
 	}
+	s.started.Store(false)
 	var errs []error
 	if err := s.keeper.Stop(ctx); err != nil {
 		errs = append(errs, err)
@@ -160,6 +172,20 @@ func (s *Scheduler) Leader() bool {
 	_, held := s.keeper.Held()
 	return held
 }
+
+// Checks are the scheduler's readiness checks: the bus, and the scheduler
+// started (leading or standing by: both are ready).
+func (s *Scheduler) Checks(nc *nats.Conn) []ops.Check {
+	return append(ops.BusChecks(nc, s.js, s.b), ops.Func(CheckScheduler, func() error {
+		if !s.started.Load() {
+			return errors.New("scheduler not running")
+		}
+		return nil
+	}))
+}
+
+// CheckScheduler names the scheduler's own readiness check.
+const CheckScheduler = "scheduler"
 
 // Registry returns the scheduler's Prometheus registry.
 func (s *Scheduler) Registry() *prometheus.Registry { return s.metrics.reg }

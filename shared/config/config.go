@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
@@ -35,6 +37,9 @@ type Config struct {
 	SimControlAddr string        `env:"SWITCHBOARD_SIM_CONTROL_ADDR" envDefault:"127.0.0.1:3999"`
 	WorkerID       string        `env:"SWITCHBOARD_WORKER_ID"`
 	LogLevel       string        `env:"SWITCHBOARD_LOG_LEVEL" envDefault:"info"`
+	// LogFormat is "json", "console" or "" (console when stderr is a
+	// terminal, json otherwise).
+	LogFormat string `env:"SWITCHBOARD_LOG_FORMAT"`
 	// ReconnectRate and ReconnectBurst pace every connect a worker makes
 	// (takeovers, restarts, reconnects): connects per second, and how many
 	// may go at once after a quiet spell. 0 = the worker's defaults.
@@ -49,8 +54,12 @@ type Config struct {
 	MasterKeyPrevious []string `env:"SWITCHBOARD_MASTER_KEY_PREVIOUS"`
 	// EventRetention is how long the WA_EVT stream keeps events.
 	EventRetention time.Duration `env:"SWITCHBOARD_EVENT_RETENTION" envDefault:"24h"`
-	// SchedulerMetricsAddr, when set, makes the scheduler serve Prometheus
-	// /metrics there.
+	// MetricsAddr is where switchboard-worker and switchboard-scheduler serve
+	// /metrics, /livez, /readyz and /healthz (the api and the standalone
+	// serve them on SWITCHBOARD_HTTP_ADDR). Default DefaultMetricsAddr.
+	MetricsAddr string `env:"SWITCHBOARD_METRICS_ADDR"`
+	// SchedulerMetricsAddr is the scheduler's older name for MetricsAddr,
+	// still honoured when SWITCHBOARD_METRICS_ADDR is unset.
 	SchedulerMetricsAddr string `env:"SWITCHBOARD_SCHEDULER_METRICS_ADDR"`
 	// WebhookAllowPrivate and WebhookAllowCIDRs open the webhook SSRF guard
 	// (shared/netguard): every address, or the listed ranges. Read by the
@@ -77,15 +86,31 @@ func (c Config) WebhookPolicy() (netguard.Policy, error) {
 	return netguard.Policy{AllowPrivate: c.WebhookAllowPrivate, Allow: allow}, nil
 }
 
+// DefaultMetricsAddr is where the cluster worker and scheduler serve their
+// metrics and probes unless SWITCHBOARD_METRICS_ADDR says otherwise.
+const DefaultMetricsAddr = ":9090"
+
+// Log formats of SWITCHBOARD_LOG_FORMAT.
+const (
+	LogFormatJSON    = "json"
+	LogFormatConsole = "console"
+)
+
 // Load reads the environment.
 func Load() (Config, error) {
 	var c Config
 	if err := env.Parse(&c); err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return c, fmt.Errorf("config: %w", nameVariables(err))
 	}
 	if c.WorkerID == "" {
 		host, _ := os.Hostname()
 		c.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = c.SchedulerMetricsAddr
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = DefaultMetricsAddr
 	}
 	return c, c.Validate()
 }
@@ -106,6 +131,14 @@ func (c Config) Validate() error {
 	}
 	if c.ReconnectRate < 0 || c.ReconnectBurst < 0 {
 		return errors.New("config: SWITCHBOARD_RECONNECT_RATE and SWITCHBOARD_RECONNECT_BURST must not be negative")
+	}
+	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
+		return errors.New("config: SWITCHBOARD_LOG_LEVEL must be debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "", LogFormatJSON, LogFormatConsole:
+	default:
+		return errors.New("config: SWITCHBOARD_LOG_FORMAT must be json or console")
 	}
 	if _, err := c.WebhookPolicy(); err != nil {
 		return err
@@ -134,6 +167,27 @@ func (c Config) Bus() bus.Config {
 // SecretBox is the secretbox configuration from the master key variables.
 func (c Config) SecretBox() secretbox.Config {
 	return secretbox.Config{Key: c.MasterKey, Previous: c.MasterKeyPrevious}
+}
+
+// nameVariables rewrites the parse errors of err to name the environment
+// variable (env names the Go field): "SWITCHBOARD_SHARDS: invalid value: …".
+func nameVariables(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	out := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := reflect.TypeFor[Config]().FieldByName(pe.Name); ok {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				e = fmt.Errorf("%s: invalid value: %w", name, pe.Err)
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
 }
 
 // ParseTenantKeys parses SWITCHBOARD_TENANT_KEYS, "tenant:key,tenant2:key2",

@@ -158,7 +158,7 @@ func (k *Keeper) run(ctx context.Context) {
 			if r, err := k.acquire(ctx); err == nil {
 				rev, epoch, lastWrite, held = r, r, sent, true
 				k.setHeld(true, r)
-				k.log.Info("lease acquired", zap.Uint64("epoch", r))
+				k.log.Debug("lease acquired", zap.Uint64("epoch", r))
 				k.cfg.OnAcquired(r)
 			}
 		} else {

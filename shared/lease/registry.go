@@ -32,6 +32,8 @@ type Registry struct {
 
 	mu     sync.Mutex
 	member Member
+	// lastBeat is when the last heartbeat write succeeded.
+	lastBeat time.Time
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -108,10 +110,23 @@ func (r *Registry) beat(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("registry: encode: %w", err)
 	}
+	sent := time.Now()
 	if _, err := r.kv.Put(ctx, id, b); err != nil {
 		return fmt.Errorf("registry: heartbeat: %w", err)
 	}
+	r.mu.Lock()
+	r.lastBeat = sent
+	r.mu.Unlock()
 	return nil
+}
+
+// LastBeat is when the last successful heartbeat was sent (zero before the
+// first): a member whose last beat is older than the bucket TTL is gone for
+// everyone else.
+func (r *Registry) LastBeat() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastBeat
 }
 
 // Members lists every live member, sorted by id.

@@ -17,6 +17,13 @@ const (
 	StatusLoggedOut Status = "LOGGED_OUT"
 )
 
+// Statuses lists every internal status, in lifecycle order (metrics report
+// each one, zero included, so that series never vanish).
+var Statuses = []Status{
+	StatusCreated, StatusStarting, StatusScanQR, StatusPairCode, StatusConnected,
+	StatusWorking, StatusStopped, StatusFailed, StatusLoggedOut,
+}
+
 // Valid reports whether s is one of the internal statuses.
 func (s Status) Valid() bool {
 	switch s {

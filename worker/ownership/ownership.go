@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -85,6 +86,9 @@ type Ownership struct {
 	mu      sync.Mutex
 	keepers map[int]*lease.Keeper
 
+	// started and stopping are read by readiness probes.
+	started, stopping atomic.Bool
+
 	cancel context.CancelFunc
 	done   chan struct{}
 	// keepCtx bounds the keepers; it outlives the rebalance loop so that
@@ -125,6 +129,7 @@ func (o *Ownership) Start(ctx context.Context) error {
 	o.done = make(chan struct{})
 	o.rebalance(ctx)
 	go o.run(ctx)
+	o.started.Store(true)
 	return nil
 }
 
@@ -140,6 +145,7 @@ func (o *Ownership) Stop(ctx context.Context) error {
 	if o.cancel == nil {
 		return nil
 	}
+	o.stopping.Store(true)
 	o.cancel()
 	select {
 	case <-o.done:
@@ -177,6 +183,24 @@ func (o *Ownership) Stop(ctx context.Context) error {
 	errs = append(errs, o.reg.Stop(ctx))
 	o.log.Info("drained", zap.Int("shards", len(keepers)))
 	return errors.Join(errs...)
+}
+
+// Ready reports whether this worker takes part in shard ownership: it is
+// started and not draining, and its heartbeat in wa_workers is fresh (a
+// stale one means the other workers are taking its shards). Shards it
+// targets are then held, or being waited for while their previous owner
+// hands them over.
+func (o *Ownership) Ready() error {
+	if !o.started.Load() {
+		return errors.New("ownership not started")
+	}
+	if o.stopping.Load() {
+		return errors.New("draining")
+	}
+	if age := time.Since(o.reg.LastBeat()); age > o.cfg.TTL {
+		return fmt.Errorf("no heartbeat written for %s", age.Round(time.Second))
+	}
+	return nil
 }
 
 // Held returns the shards whose lease this worker holds, with their epochs.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	Rate float64
 	// Burst is how many releases may go at once after a quiet spell.
 	Burst int
+	// Wait, when set, observes how long each released job waited, from
+	// Submit to its release, in seconds (switchboard_worker_pacer_wait_seconds).
+	Wait prometheus.Observer
 }
 
 func (c *Config) defaults() {
@@ -65,6 +69,8 @@ type Job struct {
 	// Stale, when set and true, skips the job without using a slot (its
 	// shard was given up meanwhile).
 	Stale func() bool
+
+	queued time.Time // set by Submit
 }
 
 // Pacer releases submitted jobs in order, each in its own slot of the
@@ -72,6 +78,7 @@ type Job struct {
 type Pacer struct {
 	lim      *rate.Limiter
 	interval time.Duration
+	wait     prometheus.Observer
 
 	mu    sync.Mutex
 	queue []Job
@@ -93,6 +100,7 @@ func New(cfg Config) (*Pacer, error) {
 	return &Pacer{
 		lim:      rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst),
 		interval: time.Duration(float64(time.Second) / cfg.Rate),
+		wait:     cfg.Wait,
 		wake:     make(chan struct{}, 1),
 	}, nil
 }
@@ -100,6 +108,10 @@ func New(cfg Config) (*Pacer, error) {
 // Submit queues jobs, in random order, behind what is already queued.
 func (p *Pacer) Submit(jobs ...Job) {
 	rand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	now := time.Now()
+	for i := range jobs {
+		jobs[i].queued = now
+	}
 	p.mu.Lock()
 	p.queue = append(p.queue, jobs...)
 	p.mu.Unlock()
@@ -192,6 +204,9 @@ func (p *Pacer) run(ctx context.Context) {
 		time.AfterFunc(rand.N(p.interval+1), func() {
 			defer p.releases.Done()
 			if ctx.Err() == nil && (job.Stale == nil || !job.Stale()) {
+				if p.wait != nil {
+					p.wait.Observe(time.Since(job.queued).Seconds())
+				}
 				job.Run()
 			}
 		})

@@ -150,6 +150,7 @@ func (s *Session) connect() error {
 			dev = s.deps.Devices.NewDevice() // registration
 		}
 		if err := s.newClient(dev); err != nil {
+			s.deps.Metrics.connected(err)
 			return fmt.Errorf("connect: %w", err)
 		}
 	}
@@ -160,7 +161,11 @@ func (s *Session) connect() error {
 	ctx, s.clientStop = context.WithCancel(s.ctx)
 	s.lastConnect = time.Now()
 	err := s.client.ConnectContext(ctx)
-	if err != nil && !errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+	if errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+		err = nil
+	}
+	s.deps.Metrics.connected(err)
+	if err != nil {
 		if s.linked() {
 			s.clientStop()
 			s.clientStop = nil

@@ -57,6 +57,9 @@ type Deps struct {
 	Pacer *pacer.Pacer
 	// Codec opens the sealed proxy of a record (a zero Codec: no master key).
 	Codec session.Codec
+	// Metrics records connects, command timings and keepalive failures;
+	// nil records nothing.
+	Metrics *Metrics
 
 	PairCodeTTL      time.Duration
 	RegistrationWait time.Duration

@@ -165,6 +165,7 @@ func (s *Session) onDisconnected() error {
 // itself, bypassing the pacer).
 func (s *Session) onKeepAliveTimeout(e *events.KeepAliveTimeout) error {
 	s.kaFailures = e.ErrorCount
+	s.deps.Metrics.keepaliveFailed()
 	lastError := fmt.Sprintf("keepalive_timeout: %d failures", e.ErrorCount)
 	if s.client == nil || time.Since(e.LastSuccess) <= whatsmeow.KeepAliveMaxFailTime {
 		return s.write(func(x *session.State) { x.LastError = lastError })

@@ -87,6 +87,9 @@ type Session struct {
 	// working mirrors whether the last written status is WORKING: the
 	// liveness walk probes only those, without entering every mailbox.
 	working atomic.Bool
+	// statusNow is the last status read or written, for metrics walks that
+	// cannot enter the mailbox ("" until the record is loaded).
+	statusNow atomic.Value
 
 	// Owned by the mailbox goroutine (or by Close once it has exited).
 	snap       report.Snapshot
@@ -132,8 +135,16 @@ func New(ctx context.Context, deps *Deps, fence report.Fence, tenant, id string,
 	if snap.Revision != 0 {
 		s.snap, s.loaded = snap, true
 		s.want = snap.Record.Desired == session.DesiredRunning
+		s.statusNow.Store(snap.Record.State.Status)
 	}
 	return s
+}
+
+// Status is the session's last known status, or "" before its record was
+// loaded. It does not enter the mailbox.
+func (s *Session) Status() session.Status {
+	st, _ := s.statusNow.Load().(session.Status)
+	return st
 }
 
 // Tenant is the session's tenant.
@@ -267,7 +278,10 @@ func (s *Session) handle(it item) {
 	var err error
 	switch it.kind {
 	case kindCommand:
-		it.done(s.applyCommand(it.cmd)) // the shard settles and logs
+		start := time.Now()
+		err := s.applyCommand(it.cmd)
+		s.deps.Metrics.applied(it.cmd.Verb, time.Since(start))
+		it.done(err) // the shard settles and logs
 		return
 	case kindEvent:
 		if it.gen == s.gen && s.live() {

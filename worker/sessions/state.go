@@ -28,6 +28,7 @@ func (s *Session) load() error {
 	}
 	s.snap, s.loaded = snap, true
 	s.want = snap.Record.Desired == session.DesiredRunning
+	s.statusNow.Store(snap.Record.State.Status)
 	return nil
 }
 
@@ -55,6 +56,7 @@ func (s *Session) write(fn func(*session.State)) error {
 	}
 	s.noteLiveness()
 	cur := s.snap.Record.State
+	s.statusNow.Store(cur.Status)
 	if cur.Status != prev.Status {
 		s.publish(event.StatusChanged, strconv.FormatUint(s.snap.Revision, 10), event.Status{
 			Status: string(cur.Status), Previous: string(prev.Status), LastError: cur.LastError,

@@ -171,7 +171,7 @@ func (s *Shard) run(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	s.log.Info("shard started", zap.Int("sessions", s.Sessions()),
+	s.log.Debug("shard started", zap.Int("sessions", s.Sessions()),
 		zap.Duration("bind", bound.Sub(start)), zap.Duration("load", time.Since(bound)))
 	s.keepInflightAlive(ctx)
 	cc.Drain()
@@ -264,7 +264,7 @@ func (s *Shard) closeActors() {
 	if stuck > 0 {
 		s.log.Info("sessions still connecting are dropped when their connect returns", zap.Int("sessions", stuck))
 	}
-	s.log.Info("shard stopped", zap.Int("sessions", len(actors)))
+	s.log.Debug("shard stopped", zap.Int("sessions", len(actors)))
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.

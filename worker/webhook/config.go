@@ -101,6 +101,9 @@ type Config struct {
 	// Box opens the sealed secret fields of session records (webhook URLs
 	// and secrets) and seals dead-letter bodies; nil = no master key.
 	Box *secretbox.Box
+	// Metrics records attempts and dead letters (NewMetrics); nil records
+	// nothing.
+	Metrics *Metrics
 }
 
 func (c *Config) defaults() {

@@ -33,7 +33,10 @@ func (d *Dispatcher) deliver(ctx context.Context, l *lane, h *heldMsg) bool {
 			return true // webhook removed or session deleted: nothing owed
 		}
 		o, sent := l.ep.send(ctx, func() outcome {
-			return post(ctx, d.client, d.cfg.Timeout, t, h.env.Type, h.env.ID, h.msg.Data(), d.now())
+			start := time.Now()
+			o := post(ctx, d.client, d.cfg.Timeout, t, h.env.Type, h.env.ID, h.msg.Data(), d.now())
+			d.cfg.Metrics.Attempt(o.status, time.Since(start))
+			return o
 		})
 		if !sent {
 			// Breaker open: parked, holding no slot, no attempt counted.
@@ -83,6 +86,7 @@ func (d *Dispatcher) recordDeadLetter(ctx context.Context, dl delivery, body []b
 	for {
 		err := deadLetter(ctx, d.db, d.cfg.Sealer, dl, body)
 		if err == nil {
+			d.cfg.Metrics.DeadLetter()
 			return true
 		}
 		if ctx.Err() != nil {
@@ -106,6 +110,7 @@ func (d *Dispatcher) overflow(ctx context.Context, h *heldMsg, url string) bool 
 		d.log.Error("webhook dead letter not recorded", zap.Error(err), zap.String("target", redact(url)))
 		return false
 	}
+	d.cfg.Metrics.DeadLetter()
 	d.log.Warn("webhook endpoint backlog full; event dead-lettered", zap.String("tenant", h.env.Tenant),
 		zap.String("session", h.env.Session), zap.String("event_id", h.env.ID), zap.String("target", redact(url)))
 	return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -54,7 +55,9 @@ func (d *Dispatcher) Replay(ctx context.Context, tenant, session string, deadLet
 	if t == nil {
 		return ErrTargetRemoved
 	}
+	start := time.Now()
 	o := post(ctx, d.client, d.cfg.Timeout, *t, event.Type(dl.EventType), dl.EventID, body, d.now())
+	d.cfg.Metrics.Attempt(o.status, time.Since(start))
 	if !o.ok() {
 		if err := replayFailed(ctx, d.db, dl, o); err != nil {
 			return err

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
+
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/shard"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
@@ -46,6 +48,9 @@ type Config struct {
 	// Box opens sealed secret fields of session records (the proxy); nil
 	// means no master key is configured.
 	Box *secretbox.Box
+	// Registry receives the worker's metrics (switchboard_worker_*); nil
+	// keeps them in a registry of the worker's own that nothing serves.
+	Registry prometheus.Registerer
 }
 
 func (c *Config) defaults() {
@@ -67,6 +72,9 @@ func (c *Config) defaults() {
 	}
 	if c.LivenessPeriod == 0 {
 		c.LivenessPeriod = session.LivenessPeriod
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
 	}
 }
 

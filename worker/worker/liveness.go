@@ -38,12 +38,7 @@ func (w *Worker) keepLive(ctx context.Context, period time.Duration) {
 
 // livenessWalk probes and reports every owned shard.
 func (w *Worker) livenessWalk(ctx context.Context) {
-	w.mu.Lock()
-	owned := make([]shardRef, 0, len(w.shards))
-	for p, sh := range w.shards {
-		owned = append(owned, shardRef{p, sh})
-	}
-	w.mu.Unlock()
+	owned := w.owned()
 	failed := 0
 	for _, o := range owned {
 		if ctx.Err() != nil {

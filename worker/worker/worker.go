@@ -80,10 +80,6 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	if err != nil {
 		return nil, err
 	}
-	p, err := pacer.New(pacer.Config{Rate: cfg.ReconnectRate, Burst: cfg.ReconnectBurst})
-	if err != nil {
-		return nil, err
-	}
 	mlog, err := msglog.New(ds.DB())
 	if err != nil {
 		return nil, err
@@ -94,13 +90,20 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	}
 	w := &Worker{
 		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
-		pacer:   p,
 		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
-		deps: &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: p,
-			Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}},
-		shards: make(map[int]*shards.Shard),
-		logs:   logs,
+		shards:  make(map[int]*shards.Shard),
+		logs:    logs,
 	}
+	met, wait, err := w.registerMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("worker: metrics: %w", err)
+	}
+	w.pacer, err = pacer.New(pacer.Config{Rate: cfg.ReconnectRate, Burst: cfg.ReconnectBurst, Wait: wait})
+	if err != nil {
+		return nil, err
+	}
+	w.deps = &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: w.pacer, Metrics: met,
+		Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
 	w.own, err = ownership.New(ownership.Config{
 		ID: cfg.ID, Shards: cfg.Shards, Leases: b.Leases, Workers: b.Workers, TTL: bus.LeaseTTL,
 	}, w, log)
@@ -247,6 +250,17 @@ func (w *Worker) Owned() []int {
 	out := make([]int, 0, len(w.shards))
 	for p := range w.shards {
 		out = append(out, p)
+	}
+	return out
+}
+
+// owned returns the running shards.
+func (w *Worker) owned() []shardRef {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]shardRef, 0, len(w.shards))
+	for p, sh := range w.shards {
+		out = append(out, shardRef{p, sh})
 	}
 	return out
 }

@@ -49,7 +49,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log, err := logging.New(cfg.LogLevel)
+	log, err := logging.New(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,9 @@ func (r *run) startCluster(ctx context.Context) error {
 	r.gateway = append(r.gateway, api)
 	for i := range r.cfg.workers {
 		id := fmt.Sprintf("worker-%d", i+1)
-		w, err := r.start(id, "switchboard-worker", append(r.env, "SWITCHBOARD_WORKER_ID="+id))
+		// Metrics on a free port each: the default :9090 is one per host.
+		w, err := r.start(id, "switchboard-worker", append(r.env, "SWITCHBOARD_WORKER_ID="+id,
+			"SWITCHBOARD_METRICS_ADDR=127.0.0.1:0"))
 		if err != nil {
 			return err
 		}

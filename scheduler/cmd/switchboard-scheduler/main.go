@@ -7,19 +7,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/scheduler/scheduler"
 	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/logging"
 	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/profiling"
 )
 
@@ -43,7 +41,7 @@ func run() error {
 	if cfg.NATSURL == "" {
 		return errors.New("SWITCHBOARD_NATS_URL is required (the standalone binary embeds NATS)")
 	}
-	log, err := logging.New(cfg.LogLevel)
+	log, err := logging.New(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -67,35 +65,34 @@ func run() error {
 		return err
 	}
 	defer conn.Close()
-	sched, err := scheduler.New(scheduler.ConfigFrom(cfg), conn.JS, conn.Buckets, log)
+	reg := ops.NewRegistry()
+	scfg := scheduler.ConfigFrom(cfg)
+	scfg.Registry = reg
+	sched, err := scheduler.New(scfg, conn.JS, conn.Buckets, log)
 	if err != nil {
 		return err
 	}
-	if err := sched.Start(startCtx); err != nil {
+	// SWITCHBOARD_METRICS_ADDR (or the older SWITCHBOARD_SCHEDULER_METRICS_ADDR)
+	opsSrv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.MetricsAddr, Gatherer: reg, Probe: ops.NewProbe(sched.Checks(conn.NC)...)}, log)
+	if err != nil {
 		return err
 	}
-	metricsErr := make(chan error, 1)
-	var srv *http.Server
-	if cfg.SchedulerMetricsAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", sched.MetricsHandler())
-		srv = &http.Server{Addr: cfg.SchedulerMetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { metricsErr <- srv.ListenAndServe() }()
-		log.Info("serving metrics", zap.String("addr", cfg.SchedulerMetricsAddr))
+	if err := opsSrv.Start(startCtx); err != nil {
+		return err
+	}
+	if err := sched.Start(startCtx); err != nil {
+		return errors.Join(err, opsSrv.Stop(context.WithoutCancel(ctx)))
 	}
 	var errs []error
 	select {
 	case <-ctx.Done():
-	case err := <-metricsErr:
+	case err := <-opsSrv.Done():
 		errs = append(errs, fmt.Errorf("metrics server: %w", err))
 	}
 	log.Info("shutting down")
 	// The signal context may be done; give the shutdown its own deadline.
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancelStop()
-	errs = append(errs, sched.Stop(stopCtx))
-	if srv != nil {
-		errs = append(errs, srv.Shutdown(stopCtx))
-	}
+	errs = append(errs, sched.Stop(stopCtx), opsSrv.Stop(stopCtx))
 	return errors.Join(errs...)
 }

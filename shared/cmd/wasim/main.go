@@ -32,7 +32,7 @@ func run() error {
 	flag.StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	flag.Parse()
 
-	log, err := logging.New(level)
+	log, err := logging.New(level, os.Getenv("SWITCHBOARD_LOG_FORMAT"))
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,9 @@ func SQLiteURL(t testing.TB) string {
 }
 
 // PostgresURL creates a database switchboard_test_<random> on the test
-// Postgres, drops it when t ends, and returns its URL. It skips t when
-// Postgres is unreachable.
+// Postgres, drops it when t ends, and returns its URL. It fails t when
+// Postgres is unreachable: the suite requires it (see the README), and a
+// skip would let `make test` pass without testing the Postgres backend.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv("SWITCHBOARD_TEST_POSTGRES_URL")
@@ -45,7 +46,7 @@ func PostgresURL(t testing.TB) string {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		t.Skipf("postgres unreachable at %s: %v", admin, err)
+		t.Fatalf("postgres unreachable at %s (start it, or set SWITCHBOARD_TEST_POSTGRES_URL): %v", redactURL(admin), err)
 	}
 	name := "switchboard_test_" + randomSuffix(t)
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
@@ -69,12 +70,21 @@ func PostgresURL(t testing.TB) string {
 }
 
 // ForEach runs fn as one subtest per backend, "sqlite" and "postgres", each
-// on a fresh database. The postgres subtest is skipped when Postgres is
+// on a fresh database. The postgres subtest fails when Postgres is
 // unreachable.
 func ForEach(t *testing.T, fn func(t *testing.T, databaseURL string)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteURL(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t)) })
+}
+
+// redactURL drops the password of a database URL for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
 }
 
 func randomSuffix(t testing.TB) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/logging"
 	"github.com/switchboard-gw/switchboard/shared/memlimit"
+	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/profiling"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/worker/webhook"
@@ -53,7 +54,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log, err := logging.New(cfg.LogLevel)
+	log, err := logging.New(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -85,10 +86,16 @@ func run() error {
 	defer ds.Close()
 	ds.SetBox(box)
 
+	reg := ops.NewRegistry()
 	// The worker points whatsmeow at cfg.WASimulator itself when it is set.
 	wcfg := worker.ConfigFrom(cfg)
 	wcfg.Box = box
+	wcfg.Registry = reg
 	w, err := worker.New(wcfg, conn.NC, conn.JS, conn.Buckets, ds, log)
+	if err != nil {
+		return err
+	}
+	hookMetrics, err := webhook.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
@@ -107,18 +114,32 @@ func run() error {
 	hooks, err := webhook.New(webhook.Config{
 		Leases: conn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
 		Box: box, Sealer: sealer, Retention: cfg.EventRetention,
+		Metrics: hookMetrics,
 	},
 		conn.JS, conn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
 	}
-	if err := w.Start(startCtx); err != nil {
+	// Probes answer from the start: /readyz says what is not up yet.
+	opsSrv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.MetricsAddr, Gatherer: reg, Probe: ops.NewProbe(w.Checks()...)}, log)
+	if err != nil {
 		return err
 	}
-	if err := hooks.Start(startCtx); err != nil {
-		return errors.Join(err, w.Stop(context.WithoutCancel(ctx)))
+	if err := opsSrv.Start(startCtx); err != nil {
+		return err
 	}
-	<-ctx.Done()
+	if err := w.Start(startCtx); err != nil {
+		return errors.Join(err, opsSrv.Stop(context.WithoutCancel(ctx)))
+	}
+	if err := hooks.Start(startCtx); err != nil {
+		return errors.Join(err, w.Stop(context.WithoutCancel(ctx)), opsSrv.Stop(context.WithoutCancel(ctx)))
+	}
+	var errs []error
+	select {
+	case <-ctx.Done():
+	case err := <-opsSrv.Done():
+		errs = append(errs, err)
+	}
 	// SIGTERM or SIGINT: drain (mark draining, hand every shard off, leave
 	// the registry) and exit. The signal context is done; the drain gets its
 	// own deadline.
@@ -126,5 +147,7 @@ func run() error {
 	log.Info("draining")
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancelStop()
-	return errors.Join(hooks.Stop(stopCtx), w.Stop(stopCtx))
+	// The probes keep answering (not ready: draining) until the drain ends.
+	errs = append(errs, hooks.Stop(stopCtx), w.Stop(stopCtx), opsSrv.Stop(stopCtx))
+	return errors.Join(errs...)
 }

@@ -1,4 +1,4 @@
--- v2 -> v3: Message log
+-- v3 -> v4: Message log
 -- One row per message and direction of a session with message logging on.
 -- seq orders the log (newest first) and is the paging cursor. Times are unix
 -- milliseconds. Rows of a session go when its log is erased or it is deleted.
