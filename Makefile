@@ -14,7 +14,7 @@ build: bin/nats-server
 	cd scheduler && $(GO) build -o $(BIN)/switchboard-scheduler ./cmd/switchboard-scheduler
 	cd deployments && $(GO) build -o $(BIN)/switchboard ./cmd/switchboard && $(GO) build -o $(BIN)/switchboard-demo ./cmd/switchboard-demo
 
-## run: the standalone gateway (embedded NATS + SQLite under ./data) on :3000
+## run: the standalone gateway (embedded NATS + SQLite under ./data) on 127.0.0.1:3000
 run: build
 	$(BIN)/switchboard
 

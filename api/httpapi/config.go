@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
 	"github.com/switchboard-gw/switchboard/shared/session"
@@ -13,7 +14,7 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultAddr      = ":3000"
+	DefaultAddr      = config.ClusterHTTPAddr
 	DefaultBodyLimit = 1 << 20
 	// DefaultUnauthBodyLimit caps the body of a request whose headers and
 	// query carry no valid key (enough for a Wawp access_token body).
@@ -126,4 +127,38 @@ func (c Config) Validate() error {
 		return errors.New("httpapi: Shards must be at most 4096")
 	}
 	return nil
+}
+
+// FromEnv builds the api's Config from the environment configuration, with
+// addr as the listen address when SWITCHBOARD_HTTP_ADDR is unset.
+func FromEnv(c config.Config, addr string) (Config, error) {
+	tenantKeys, err := config.ParseTenantKeys(c.TenantKeys)
+	if err != nil {
+		return Config{}, err
+	}
+	limits, err := config.ParseTenantRateLimits(c.TenantRateLimits)
+	if err != nil {
+		return Config{}, err
+	}
+	guard, err := c.WebhookPolicy()
+	if err != nil {
+		return Config{}, err
+	}
+	if c.HTTPAddr != "" {
+		addr = c.HTTPAddr
+	}
+	return Config{
+		Addr:                   addr,
+		AdminKey:               c.AdminKey,
+		TenantKeys:             tenantKeys,
+		Shards:                 c.Shards,
+		TLSCertFile:            c.TLSCertFile,
+		TLSKeyFile:             c.TLSKeyFile,
+		RateLimit:              c.RateLimit,
+		RateBurst:              c.RateBurst,
+		TenantRateLimits:       limits,
+		AuthFailLimit:          c.AuthFailLimit,
+		SessionConnectInterval: c.SessionConnectInterval,
+		WebhookGuard:           guard,
+	}, nil
 }

@@ -192,7 +192,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	} else if n > 0 {
 		g.log.Info("session secrets resealed", zap.Int("resealed", n))
 	}
-	fmt.Fprintf(cfg.Banner, "Switchboard listening on http://%s\n", g.api.Addr())
+	fmt.Fprintf(cfg.Banner, "Switchboard listening on %s\n", g.api.URL())
 	return nil
 }
 
