@@ -19,7 +19,7 @@ const (
 	// DefaultUnauthBodyLimit caps the body of a request whose headers and
 	// query carry no valid key (enough for a Wawp access_token body).
 	DefaultUnauthBodyLimit = 16 << 10
-	DefaultPairWait  = 25 * time.Second
+	DefaultPairWait        = 25 * time.Second
 	// DefaultWebhookWait outlasts the workers' 10 s delivery timeout.
 	DefaultWebhookWait = 15 * time.Second
 	// AdminTenant is the tenant the admin key acts as.

@@ -23,7 +23,6 @@ type httpError struct {
 
 func (e *httpError) Error() string { return "httpapi: " + e.code + ": " + e.message }
 
-
 // invalidRequest is a 400 invalid_request with a specific message.
 func invalidRequest(msg string) error {
 	return &httpError{http.StatusBadRequest, "invalid_request", msg}
