@@ -4,8 +4,12 @@
 // package mirror.
 //
 // Surfaces: /api/v1/sessions… (seed 003, routes.go), /sessions… (WASend,
-// wasend.go), /v2/session/… (Wawp, wawp.go). Keys: "Authorization: Bearer
-// <key>" or "X-Api-Key" (Wawp also access_token). Errors are always
+// wasend.go), /v2/session/… (Wawp, wawp.go), /api/v1/admin/keys (keys.go).
+// Keys: "Authorization: Bearer <key>" or "X-Api-Key" (Wawp also
+// access_token), env keys or managed keys (package keys), each with scopes
+// (scopes.go) and optionally bound to one session (auth.go); per-key and
+// failed-auth limits in ratelimit.go, the unauthenticated body cap in
+// bodycap.go, restart coalescing in throttle.go. Errors are always
 // {"error":{"code","message"}} (errors.go); 503 carries Retry-After: 5.
 package httpapi
 
