@@ -46,6 +46,7 @@ FUZZTIME ?= 30s
 fuzz:
 	cd api && $(GO) test -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $(FUZZTIME) ./httpapi/
 	cd api && $(GO) test -run '^$$' -fuzz '^FuzzDecodeCreate$$' -fuzztime $(FUZZTIME) ./httpapi/
+	cd api && $(GO) test -run '^$$' -fuzz '^FuzzDecodeWASend$$' -fuzztime $(FUZZTIME) ./httpapi/
 	cd shared && $(GO) test -run '^$$' -fuzz '^FuzzRawClient$$' -fuzztime $(FUZZTIME) ./wasim/
 
 tidy:
