@@ -12,9 +12,10 @@ const (
 	FilterStatus       = "session.status"
 )
 
-// filterNames is every name a webhook event list may hold.
+// filterNames is every name a webhook event list may hold. A new event type
+// a tenant may subscribe to must be added here, or creates naming it fail.
 var filterNames = []string{
-	string(StatusChanged), string(QR), string(PairCode), string(LoggedIn), string(LoggedOut),
+	string(StatusChanged), string(QR), string(PairCode), string(LoggedIn), string(LoggedOut), string(PushNameChanged),
 	string(MessageReceived), string(RestartGivenUp),
 	// Outbound message status changes (the messaging events).
 	"message_status",
