@@ -19,7 +19,7 @@ build: bin/nats-server
 	cd scheduler && $(GO) build -o $(BIN)/switchboard-scheduler ./cmd/switchboard-scheduler
 	cd deployments && $(GO) build -o $(BIN)/switchboard ./cmd/switchboard && $(GO) build -o $(BIN)/switchboard-demo ./cmd/switchboard-demo
 
-## run: the standalone gateway (embedded NATS + SQLite under ./data) on :3000
+## run: the standalone gateway (embedded NATS + SQLite under ./data) on 127.0.0.1:3000
 run: build
 	$(BIN)/switchboard
 
@@ -62,6 +62,7 @@ FUZZTIME ?= 30s
 fuzz:
 	cd api && $(GO) test -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $(FUZZTIME) ./httpapi/
 	cd api && $(GO) test -run '^$$' -fuzz '^FuzzDecodeCreate$$' -fuzztime $(FUZZTIME) ./httpapi/
+	cd api && $(GO) test -run '^$$' -fuzz '^FuzzDecodeWASend$$' -fuzztime $(FUZZTIME) ./httpapi/
 	cd shared && $(GO) test -run '^$$' -fuzz '^FuzzRawClient$$' -fuzztime $(FUZZTIME) ./wasim/
 
 tidy:

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
 export SWITCHBOARD_DATA_DIR=$data
-export SWITCHBOARD_ADMIN_KEY=${SWITCHBOARD_ADMIN_KEY:-demo-key}
+export SWITCHBOARD_ADMIN_KEY=${SWITCHBOARD_ADMIN_KEY:-demo-admin-key-0123456789}
 export SWITCHBOARD_HTTP_ADDR=${SWITCHBOARD_HTTP_ADDR:-127.0.0.1:3000}
 export SWITCHBOARD_LOG_LEVEL=${SWITCHBOARD_LOG_LEVEL:-warn}
 # Webhook receivers you try with the demo usually listen on this machine:

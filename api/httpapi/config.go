@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/netguard"
 	"github.com/switchboard-gw/switchboard/shared/ops"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
@@ -16,9 +17,12 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultAddr      = ":3000"
+	DefaultAddr      = config.ClusterHTTPAddr
 	DefaultBodyLimit = 1 << 20
-	DefaultPairWait  = 25 * time.Second
+	// DefaultUnauthBodyLimit caps the body of a request whose headers and
+	// query carry no valid key (enough for a Wawp access_token body).
+	DefaultUnauthBodyLimit = 16 << 10
+	DefaultPairWait        = 25 * time.Second
 	// DefaultWebhookWait outlasts the workers' 10 s delivery timeout.
 	DefaultWebhookWait = 15 * time.Second
 	// AdminTenant is the tenant the admin key acts as.
@@ -60,6 +64,29 @@ type Config struct {
 	// Box seals the secret fields of session records (webhook URLs and
 	// secrets, proxies); nil stores them in plaintext.
 	Box *secretbox.Box
+	// UnauthBodyLimit caps the body of a request that carries no valid key
+	// in its headers or query; larger ones are refused before being read.
+	UnauthBodyLimit int
+	// TLSCertFile and TLSKeyFile, both set, make the api serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+
+	// The limits below are off at their zero value; the binaries set them
+	// from the environment (see shared/config for the defaults).
+
+	// RateLimit is each key's sustained request rate per second.
+	RateLimit float64
+	// RateBurst is each key's bucket size (0 = twice the rate).
+	RateBurst int
+	// TenantRateLimits overrides RateLimit for the keys of a tenant (burst:
+	// twice the rate; 0 = unlimited).
+	TenantRateLimits map[string]float64
+	// AuthFailLimit is how many failed authentications a client address may
+	// make per minute (and at once) before it is answered 429.
+	AuthFailLimit int
+	// SessionConnectInterval is the shortest time between two connect or
+	// restart commands of one session with account protection on; requests
+	// within it coalesce into the first (same command id, no new command).
+	SessionConnectInterval time.Duration
 }
 
 func (c *Config) defaults() {
@@ -87,6 +114,9 @@ func (c *Config) defaults() {
 	if c.WebhookWait <= 0 {
 		c.WebhookWait = DefaultWebhookWait
 	}
+	if c.UnauthBodyLimit <= 0 {
+		c.UnauthBodyLimit = DefaultUnauthBodyLimit
+	}
 }
 
 // Validate checks that someone can authenticate and that every tenant name
@@ -96,15 +126,55 @@ func (c Config) Validate() error {
 		return errors.New("httpapi: an admin key or tenant keys are required")
 	}
 	for key, tenant := range c.TenantKeys {
-		if key == "" || !session.ValidID(tenant) {
-			return fmt.Errorf("httpapi: tenant %q: tenant names must match [A-Za-z0-9_-]{1,64} and keys be non-empty", tenant)
+		if key == "" || !session.ValidTenant(tenant) {
+			return fmt.Errorf("httpapi: tenant %q: tenant names must match [A-Za-z0-9_-]{1,64} without a leading \"_\", and keys be non-empty", tenant)
 		}
 		if key == c.AdminKey && tenant != AdminTenant {
 			return fmt.Errorf("httpapi: tenant %q uses the admin key", tenant)
 		}
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("httpapi: set both TLSCertFile and TLSKeyFile, or neither")
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 || c.AuthFailLimit < 0 || c.SessionConnectInterval < 0 {
+		return errors.New("httpapi: limits must not be negative")
+	}
 	if c.Shards > 4096 {
 		return errors.New("httpapi: Shards must be at most 4096")
 	}
 	return nil
+}
+
+// FromEnv builds the api's Config from the environment configuration, with
+// addr as the listen address when SWITCHBOARD_HTTP_ADDR is unset.
+func FromEnv(c config.Config, addr string) (Config, error) {
+	tenantKeys, err := config.ParseTenantKeys(c.TenantKeys)
+	if err != nil {
+		return Config{}, err
+	}
+	limits, err := config.ParseTenantRateLimits(c.TenantRateLimits)
+	if err != nil {
+		return Config{}, err
+	}
+	guard, err := c.WebhookPolicy()
+	if err != nil {
+		return Config{}, err
+	}
+	if c.HTTPAddr != "" {
+		addr = c.HTTPAddr
+	}
+	return Config{
+		Addr:                   addr,
+		AdminKey:               c.AdminKey,
+		TenantKeys:             tenantKeys,
+		Shards:                 c.Shards,
+		TLSCertFile:            c.TLSCertFile,
+		TLSKeyFile:             c.TLSKeyFile,
+		RateLimit:              c.RateLimit,
+		RateBurst:              c.RateBurst,
+		TenantRateLimits:       limits,
+		AuthFailLimit:          c.AuthFailLimit,
+		SessionConnectInterval: c.SessionConnectInterval,
+		WebhookGuard:           guard,
+	}, nil
 }

@@ -23,8 +23,6 @@ type httpError struct {
 
 func (e *httpError) Error() string { return "httpapi: " + e.code + ": " + e.message }
 
-var errUnauthorized = &httpError{http.StatusUnauthorized, "unauthorized", "missing or invalid api key"}
-
 // invalidRequest is a 400 invalid_request with a specific message.
 func invalidRequest(msg string) error {
 	return &httpError{http.StatusBadRequest, "invalid_request", msg}
@@ -106,6 +104,11 @@ type errorDetail struct {
 // a JSON error body, and logs what the client cannot fix.
 func (s *Server) handleError(c fiber.Ctx, err error) error {
 	status, code, message := classify(err)
+	if status == http.StatusRequestEntityTooLarge && !s.requestKeyValid(c) {
+		// The body was refused unread because no valid key came with it.
+		s.authFailed(c)
+		status, code, message = classify(errUnauthorized)
+	}
 	switch {
 	case status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
 		if status == http.StatusServiceUnavailable {

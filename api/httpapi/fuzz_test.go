@@ -64,6 +64,18 @@ func FuzzAPI(f *testing.F) {
 		{16, "/info?instance_id=fz&access_token=" + keyA, ``},
 		{17, "/restart", `{"instance_id":"fz","access_token":"` + keyA + `"}`},
 		{17, "/start", `{"instance_id":1}`},
+		// Finding 10: null, duplicates, case, control characters, Wawp
+		// bodies without a key.
+		{1, "", `null`},
+		{1, "", `{"id":"x7","ID":"x8"}`},
+		{1, "", `{"id":"d1","id":"d2"}`},
+		{1, "", `{"name":"bell\u0007"}`},
+		{1, "", `{"name":"x\u202Ey"}`},
+		{1, "", `{"webhook":{"url":"https://x.example","events":["nope"]}}`},
+		{1, "", `{"account_protection":"yes"}`},
+		{9, "", `{"sessionName":"w","phoneNumber":"+14155552671","enableWebhook":false,"webhookUrl":"bad"}`},
+		{17, "/restart", `{"instance_id":`},
+		{17, "/restart", `{"instance_id":"fz","access_token":"wrong"}`},
 	} {
 		f.Add(s.m, s.path, []byte(s.body))
 	}

@@ -56,11 +56,20 @@ func (s *Server) createSession(c fiber.Ctx, tenant string) error {
 	if err := decodeJSON(c.BodyRaw(), &req, true); err != nil {
 		return err
 	}
-	rec, err := s.svc.Create(s.ctx, tenant, req.input(idempotencyKey(c)))
+	rec, replayed, err := s.svc.Create(s.ctx, tenant, req.input(idempotencyKey(c)))
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusCreated).JSON(fiber.Map{"session": newSessionJSON(rec)})
+	return c.Status(createdStatus(replayed)).JSON(fiber.Map{"session": newSessionJSON(rec)})
+}
+
+// createdStatus is 201 for a new session and 200 for a create repeated
+// with the same Idempotency-Key.
+func createdStatus(replayed bool) int {
+	if replayed {
+		return http.StatusOK
+	}
+	return http.StatusCreated
 }
 
 func (s *Server) listSessions(c fiber.Ctx, tenant string) error {
@@ -76,7 +85,7 @@ func (s *Server) listSessions(c fiber.Ctx, tenant string) error {
 		limit = sessions.DefaultLimit
 	}
 	limit = min(limit, sessions.MaxLimit)
-	recs, total := s.svc.List(tenant, offset, limit)
+	recs, total := s.list(c, tenant, offset, limit)
 	out := make([]sessionJSON, len(recs))
 	for i, rec := range recs {
 		out[i] = newSessionJSON(rec)
@@ -109,8 +118,24 @@ func (s *Server) getDevice(c fiber.Ctx, tenant string) error {
 }
 
 func (s *Server) deleteSession(c fiber.Ctx, tenant string) error {
-	if _, err := s.svc.Delete(s.ctx, tenant, sessionID(c), idempotencyKey(c)); err != nil {
+	if _, err := s.ending(s.svc.Delete)(s.ctx, tenant, sessionID(c), idempotencyKey(c)); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"success": true, "message": "Session deleted"})
+}
+
+// list lists the tenant's sessions; a session-bound key sees only its own.
+func (s *Server) list(c fiber.Ctx, tenant string, offset, limit int) ([]session.Record, int) {
+	p := principalOf(c)
+	if p.session == "" {
+		return s.svc.List(tenant, offset, limit)
+	}
+	rec, err := s.svc.Get(tenant, p.session)
+	if err != nil {
+		return nil, 0
+	}
+	if offset > 0 || limit == 0 {
+		return nil, 1
+	}
+	return []session.Record{rec}, 1
 }

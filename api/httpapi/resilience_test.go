@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/api/httpapi"
 	"github.com/switchboard-gw/switchboard/shared/bus"
+	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 )
 
@@ -142,6 +143,26 @@ func TestConfigValidate(t *testing.T) {
 	} {
 		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+// TestFromEnvListenAddress is finding 11: the standalone binary listens on
+// loopback unless told otherwise; cluster api processes keep :3000.
+func TestFromEnvListenAddress(t *testing.T) {
+	for _, tc := range []struct {
+		env, def, want string
+	}{
+		{"", config.StandaloneHTTPAddr, "127.0.0.1:3000"},
+		{"", config.ClusterHTTPAddr, ":3000"},
+		{"0.0.0.0:8080", config.StandaloneHTTPAddr, "0.0.0.0:8080"},
+	} {
+		c, err := httpapi.FromEnv(config.Config{HTTPAddr: tc.env, TenantRateLimits: "acme:2"}, tc.def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != tc.want || c.TenantRateLimits["acme"] != 2 {
+			t.Errorf("FromEnv(%q, %q): %+v", tc.env, tc.def, c)
 		}
 	}
 }

@@ -17,10 +17,10 @@ func (s *Server) routes() {
 	v1.Get("/:id/device", s.authed(s.getDevice))
 	v1.Get("/:id/qr", s.authed(s.qr))
 	v1.Post("/:id/pair", s.authed(s.pair))
-	v1.Post("/:id/connect", s.authed(s.action(s.svc.Connect, "Session connecting")))
-	v1.Post("/:id/disconnect", s.authed(s.action(s.svc.Disconnect, "Session disconnecting")))
-	v1.Post("/:id/restart", s.authed(s.action(s.svc.Restart, "Session restarting")))
-	v1.Post("/:id/logout", s.authed(s.action(s.svc.Logout, "Session logging out")))
+	v1.Post("/:id/connect", s.authed(s.action(s.coalesce(s.svc.Connect), "Session connecting")))
+	v1.Post("/:id/disconnect", s.authed(s.action(s.ending(s.svc.Disconnect), "Session disconnecting")))
+	v1.Post("/:id/restart", s.authed(s.action(s.coalesce(s.svc.Restart), "Session restarting")))
+	v1.Post("/:id/logout", s.authed(s.action(s.ending(s.svc.Logout), "Session logging out")))
 	v1.Get("/:id/webhooks/dead-letters", s.authed(s.listDeadLetters))
 	v1.Post("/:id/webhooks/dead-letters/replay", s.authed(s.replayDeadLetters))
 	v1.Post("/:id/webhooks/test", s.authed(s.testWebhook))
@@ -29,6 +29,8 @@ func (s *Server) routes() {
 	v1.Get("/:id/messages", s.authed(s.listMessages))
 	v1.Delete("/:id/messages", s.authed(s.eraseMessages))
 	v1.Get("/:id/messages/:message_id", s.authed(s.getMessage))
+
+	s.adminRoutes()
 
 	s.wasendRoutes()
 	s.wawpRoutes()

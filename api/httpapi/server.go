@@ -4,13 +4,18 @@
 // package mirror.
 //
 // Surfaces: /api/v1/sessions… (seed 003, routes.go), /sessions… (WASend,
-// wasend.go), /v2/session/… (Wawp, wawp.go). Keys: "Authorization: Bearer
-// <key>" or "X-Api-Key" (Wawp also access_token). Errors are always
+// wasend.go), /v2/session/… (Wawp, wawp.go), /api/v1/admin/keys (keys.go).
+// Keys: "Authorization: Bearer <key>" or "X-Api-Key" (Wawp also
+// access_token), env keys or managed keys (package keys), each with scopes
+// (scopes.go) and optionally bound to one session (auth.go); per-key and
+// failed-auth limits in ratelimit.go, the unauthenticated body cap in
+// bodycap.go, restart coalescing in throttle.go. Errors are always
 // {"error":{"code","message"}} (errors.go); 503 carries Retry-After: 5.
 package httpapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/events"
+	"github.com/switchboard-gw/switchboard/api/keys"
 	"github.com/switchboard-gw/switchboard/api/mirror"
 	"github.com/switchboard-gw/switchboard/api/sessions"
 	"github.com/switchboard-gw/switchboard/api/webhooks"
@@ -52,7 +58,12 @@ type Server struct {
 	auth    authenticator
 	hub     *events.Hub
 	hooks   *webhooks.Client
+	keys    *keys.Store
 	app     *fiber.App
+
+	keyLimits *limiterSet // per key
+	authFails *limiterSet // failed authentications per client address
+	throttle  *connectThrottle
 
 	// ctx is the parent of every request's NATS work; Stop cancels it so
 	// that long waits (pair) end at once.
@@ -72,7 +83,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil || b.Leases == nil || b.Messages == nil {
+	if nc == nil || js == nil || b == nil || b.Sessions == nil || b.Pairing == nil || b.Leases == nil || b.Messages == nil || b.Keys == nil {
 		return nil, errors.New("httpapi: nats connection, jetstream and buckets are required")
 	}
 	log = log.Named("api")
@@ -101,8 +112,14 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, nc: nc, js: js, buckets: b, mirror: m, metrics: met, svc: svc, hooks: webhooks.New(nc), hub: hub,
-		auth: newAuthenticator(cfg.AdminKey, cfg.TenantKeys)}
+	ks, err := keys.New(b.Keys, log)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, nc: nc, js: js, buckets: b, mirror: m, metrics: met, svc: svc, hooks: webhooks.New(nc), hub: hub, keys: ks,
+		auth:      newAuthenticator(cfg.AdminKey, cfg.TenantKeys, ks),
+		keyLimits: newLimiterSet(), authFails: newLimiterSet(),
+		throttle: newConnectThrottle(cfg.SessionConnectInterval)}
 	// Requests outlive any ctx passed to New or Start; Stop cancels this one.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.app = fiber.New(fiber.Config{
@@ -114,6 +131,10 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 		CaseSensitive: true,
 	})
 	s.app.Use(met.middleware(s.handleError))
+	// Sizes the body limit from the headers, before the body is read: a
+	// request without a valid key in its headers or query may not make the
+	// server buffer a large body.
+	s.app.Server().HeaderReceived = s.headerReceived
 	s.routes()
 	s.addChecks()
 	return s, nil
@@ -128,17 +149,52 @@ func (s *Server) Start(ctx context.Context) error {
 		defer cancel()
 		return errors.Join(fmt.Errorf("httpapi: %w", err), s.mirror.Stop(stopCtx))
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err := s.keys.Start(ctx); err != nil {
+		return errors.Join(fmt.Errorf("httpapi: %w", err), s.mirror.Stop(context.WithoutCancel(ctx)))
+	}
+	ln, err := s.listen()
 	if err != nil {
-		return errors.Join(fmt.Errorf("httpapi: listen: %w", err), s.mirror.Stop(ctx))
+		stopCtx := context.WithoutCancel(ctx)
+		return errors.Join(err, s.keys.Stop(stopCtx), s.mirror.Stop(stopCtx))
 	}
 	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() {
 		s.served <- s.app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true})
 	}()
-	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
+	s.log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Bool("tls", s.cfg.TLSCertFile != ""))
 	return nil
+}
+
+// listen binds Config.Addr, with TLS when a certificate is configured.
+func (s *Server) listen() (net.Listener, error) {
+	var tcfg *tls.Config
+	if s.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("httpapi: tls: %w", err)
+		}
+		tcfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: listen: %w", err)
+	}
+	if tcfg != nil {
+		ln = tls.NewListener(ln, tcfg)
+	}
+	return ln, nil
+}
+
+// URL is the base URL of the bound listener (https with TLS), or "".
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	if s.cfg.TLSCertFile != "" {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
 }
 
 // Addr is the bound listen address (useful with port 0), or "" before Start.
@@ -176,6 +232,9 @@ func (s *Server) stop(ctx context.Context) error {
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("httpapi: serve: %w", ctx.Err()))
 		}
+	}
+	if err := s.keys.Stop(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.mirror.Stop(ctx); err != nil {
 		errs = append(errs, err)

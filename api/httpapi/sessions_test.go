@@ -62,7 +62,7 @@ func TestCreateThenReadYourWrites(t *testing.T) {
 
 func TestCreateGeneratesID(t *testing.T) {
 	e := newEnv(t)
-	id := e.create(keyA, nil)
+	id := e.create(keyA, map[string]any{})
 	if !session.ValidID(id) {
 		t.Fatalf("generated id %q", id)
 	}

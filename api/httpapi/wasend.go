@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -78,6 +77,11 @@ func (r wasendCreateRequest) input(idemKey string) (sessions.CreateInput, error)
 		AccountProtection: r.EnableAccountProtection.value(true),
 		MessageLogging:    r.EnableMessageLogging.value(false),
 	}
+	// A URL is checked even with webhooks off: dropping a bad one silently
+	// would hide the client's mistake until it turns webhooks on.
+	if r.WebhookURL != "" && session.ValidateWebhookURL(r.WebhookURL) != nil {
+		return sessions.CreateInput{}, sessions.ErrInvalidWebhook
+	}
 	if r.EnableWebhook.value(false) {
 		if r.WebhookURL == "" {
 			return sessions.CreateInput{}, sessions.ErrInvalidWebhook
@@ -93,10 +97,10 @@ func (s *Server) wasendRoutes() {
 	g.Get("/", s.authed(s.wasendList))
 	g.Get("/:id", s.authed(s.wasendGet))
 	g.Delete("/:id", s.authed(s.deleteSession))
-	g.Post("/:id/start", s.authed(s.wasendAction(s.svc.Connect)))
-	g.Post("/:id/stop", s.authed(s.wasendAction(s.svc.Disconnect)))
+	g.Post("/:id/start", s.authed(s.wasendAction(s.coalesce(s.svc.Connect))))
+	g.Post("/:id/stop", s.authed(s.wasendAction(s.ending(s.svc.Disconnect))))
 	g.Post("/:id/restart", s.authed(s.wasendRestart))
-	g.Post("/:id/logout", s.authed(s.wasendAction(s.svc.Logout)))
+	g.Post("/:id/logout", s.authed(s.wasendAction(s.ending(s.svc.Logout))))
 }
 
 func (s *Server) wasendCreate(c fiber.Ctx, tenant string) error {
@@ -108,11 +112,11 @@ func (s *Server) wasendCreate(c fiber.Ctx, tenant string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.svc.Create(s.ctx, tenant, in)
+	rec, replayed, err := s.svc.Create(s.ctx, tenant, in)
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusCreated).JSON(newWASendSession(rec))
+	return c.Status(createdStatus(replayed)).JSON(newWASendSession(rec))
 }
 
 func (s *Server) wasendList(c fiber.Ctx, tenant string) error {
@@ -124,7 +128,7 @@ func (s *Server) wasendList(c fiber.Ctx, tenant string) error {
 	if err != nil {
 		return err
 	}
-	recs, _ := s.svc.List(tenant, offset, limit)
+	recs, _ := s.list(c, tenant, offset, limit)
 	out := make([]wasendSessionJSON, len(recs))
 	for i, rec := range recs {
 		out[i] = newWASendSession(rec)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 
+	json "github.com/go-json-experiment/json"
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/switchboard-gw/switchboard/api/qrimage"
@@ -44,40 +45,63 @@ func (s *Server) wawpRoutes() {
 	g := s.app.Group("/v2/session")
 	g.Get("/info", s.wawp(s.wawpInfo))
 	g.Post("/info", s.wawp(s.wawpInfo))
-	g.Post("/start", s.wawp(s.wawpAction(s.svc.Connect, "Session starting")))
-	g.Post("/stop", s.wawp(s.wawpAction(s.svc.Disconnect, "Session stopping")))
-	g.Post("/restart", s.wawp(s.wawpAction(s.svc.Restart, "Session restarting")))
-	g.Post("/logout", s.wawp(s.wawpAction(s.svc.Logout, "Session logging out")))
-	g.Post("/delete", s.wawp(s.wawpAction(s.svc.Delete, "Session deleted")))
+	g.Post("/start", s.wawp(s.wawpAction(s.coalesce(s.svc.Connect), "Session starting")))
+	g.Post("/stop", s.wawp(s.wawpAction(s.ending(s.svc.Disconnect), "Session stopping")))
+	g.Post("/restart", s.wawp(s.wawpAction(s.coalesce(s.svc.Restart), "Session restarting")))
+	g.Post("/logout", s.wawp(s.wawpAction(s.ending(s.svc.Logout), "Session logging out")))
+	g.Post("/delete", s.wawp(s.wawpAction(s.ending(s.svc.Delete), "Session deleted")))
 }
 
 // wawpHandler runs for an authenticated tenant and instance.
 type wawpHandler func(c fiber.Ctx, tenant, id string) error
 
-// wawp reads the parameters, authenticates access_token (or the headers)
-// and passes the instance id on.
+// wawp authenticates access_token (query, then headers, then a JSON
+// body) before it parses the body strictly, and passes the instance id on.
+// When the key is only in the body, the body is read for access_token
+// alone, leniently: a body that yields no valid key is a 401, never a 400
+// that would tell an unauthenticated client how its body was parsed (and
+// headerReceived already capped such a body's size).
 func (s *Server) wawp(h wawpHandler) fiber.Handler {
 	return func(c fiber.Ctx) error {
-		p := wawpParams{InstanceID: c.Query("instance_id"), AccessToken: c.Query("access_token")}
-		if len(c.BodyRaw()) > 0 && strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
+		jsonBody := len(c.BodyRaw()) > 0 && strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON)
+		key := strings.TrimSpace(c.Query("access_token"))
+		if key == "" {
+			key = headerKey(c)
+		}
+		if key == "" && jsonBody {
+			key = bodyToken(c.BodyRaw())
+		}
+		p, err := s.authenticate(c, key)
+		if err != nil {
+			return err
+		}
+		instance := c.Query("instance_id")
+		if jsonBody {
 			var body wawpParams
 			if err := decodeJSON(c.BodyRaw(), &body, true); err != nil {
 				return err
 			}
-			p.InstanceID = cmpOr(body.InstanceID, p.InstanceID)
-			p.AccessToken = cmpOr(body.AccessToken, p.AccessToken)
+			instance = cmpOr(body.InstanceID, instance)
 		}
-		tenant, ok := s.auth.lookup(strings.TrimSpace(p.AccessToken))
-		if !ok {
-			if tenant, ok = s.auth.tenant(c); !ok {
-				return errUnauthorized
-			}
-		}
-		if p.InstanceID == "" {
+		if instance == "" {
 			return invalidRequest("instance_id is required")
 		}
-		return h(c, tenant, strings.Clone(p.InstanceID))
+		if err := s.authorize(c, p, instance, true); err != nil {
+			return err
+		}
+		return h(c, p.tenant, strings.Clone(instance))
 	}
+}
+
+// bodyToken reads access_token from a JSON body, or "" when there is none.
+func bodyToken(body []byte) string {
+	var v struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	return strings.TrimSpace(v.AccessToken)
 }
 
 func cmpOr(a, b string) string {

@@ -2,6 +2,8 @@ package sessions
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -28,33 +30,43 @@ type CreateInput struct {
 	Stopped bool
 }
 
+// idemNamespace derives session ids from idempotency keys (UUID v5), so a
+// repeated create without an id names the same session.
+var idemNamespace = uuid.MustParse("6f1d8a52-3f0e-4c0e-9a57-5b7c3c1f2e90")
+
 // Create stores a new session record (Desired=running, status STARTING)
 // with a KV create, so a duplicate id within the tenant fails, and
 // publishes start. When the publish fails the record is deleted again
 // (compare-and-delete on its revision) and ErrUnavailable is returned, so
 // the client can simply retry the create.
-func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (session.Record, error) {
-	id := in.ID
-	if id == "" {
-		id = uuid.NewString()
-	} else if !session.ValidID(id) {
-		return session.Record{}, ErrInvalidID
-	}
+//
+// With an Idempotency-Key, a repeated create returns the session the first
+// one made (replayed true) instead of a second session or a conflict.
+func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (rec session.Record, replayed bool, err error) {
 	if err := validIdempotencyKey(in.IdempotencyKey); err != nil {
-		return session.Record{}, err
+		return session.Record{}, false, err
+	}
+	id := in.ID
+	switch {
+	case id == "" && in.IdempotencyKey != "":
+		id = uuid.NewSHA1(idemNamespace, []byte(tenant+"/"+in.IdempotencyKey)).String()
+	case id == "":
+		id = uuid.NewString()
+	case !session.ValidID(id):
+		return session.Record{}, false, ErrInvalidID
 	}
 	cfg, err := normalizeConfig(in.Config)
 	if err != nil {
-		return session.Record{}, err
+		return session.Record{}, false, err
 	}
 	if err := s.guardWebhooks(cfg.Webhooks); err != nil {
-		return session.Record{}, err
+		return session.Record{}, false, err
 	}
 	if err := s.available(); err != nil {
-		return session.Record{}, err
+		return session.Record{}, false, err
 	}
 	now := s.now()
-	rec := session.Record{
+	rec = session.Record{
 		Tenant:    tenant,
 		ID:        id,
 		Config:    cfg,
@@ -66,19 +78,49 @@ func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (se
 	if in.Stopped {
 		rec.Desired, rec.State.Status = session.DesiredStopped, session.StatusCreated
 	}
+	if in.IdempotencyKey != "" {
+		rec.CreateKey = createKey(in.IdempotencyKey)
+	}
 	rev, err := s.store(ctx, rec)
+	if errors.Is(err, ErrExists) && rec.CreateKey != "" {
+		if prev, ok := s.replay(ctx, tenant, id, rec.CreateKey); ok {
+			return prev, true, nil
+		}
+	}
 	if err != nil {
-		return session.Record{}, err
+		return session.Record{}, false, err
 	}
 	if in.Stopped {
-		return rec, nil
+		return rec, false, nil
 	}
 	cmd := s.newCommand(tenant, id, command.Start, in.IdempotencyKey)
 	if err := s.publish(ctx, cmd); err != nil {
 		s.rollback(ctx, rec, rev)
-		return session.Record{}, err
+		return session.Record{}, false, err
 	}
-	return rec, nil
+	return rec, false, nil
+}
+
+// createKey is what a record keeps of its create's Idempotency-Key.
+func createKey(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:])
+}
+
+// replay returns the live record id of tenant when it was created with the
+// same idempotency key.
+func (s *Service) replay(ctx context.Context, tenant, id, key string) (session.Record, bool) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
+	defer cancel()
+	entry, err := s.cfg.Sessions.Get(ctx, subject.SessionKey(tenant, id))
+	if err != nil {
+		return session.Record{}, false
+	}
+	rec, err := s.cfg.Codec.Decode(entry.Value())
+	if err != nil || rec.CreateKey != key || rec.Desired == session.DesiredDeleted {
+		return session.Record{}, false
+	}
+	return rec, true
 }
 
 // store checks the name and creates the record, under createMu so that two

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/switchboard-gw/switchboard/shared/event"
 	"github.com/switchboard-gw/switchboard/shared/session"
 )
 
@@ -27,6 +28,9 @@ func normalizeConfig(c session.Config) (session.Config, error) {
 	c.Name = strings.TrimSpace(c.Name)
 	if utf8.RuneCountInString(c.Name) > maxNameLen {
 		return c, invalid(fmt.Sprintf("name must be at most %d characters", maxNameLen))
+	}
+	if !session.ValidText(c.Name) {
+		return c, invalid("name must not contain control characters (NUL, BEL, newlines…) or bidirectional formatting characters")
 	}
 	if c.PhoneNumber != "" {
 		p, err := NormalizePhone(c.PhoneNumber)
@@ -69,15 +73,18 @@ func validWebhook(w session.Webhook) error {
 		return ErrInvalidWebhook
 	}
 	if len(w.Events) > maxEvents {
-		return invalid(fmt.Sprintf("webhook: at most %d events", maxEvents))
+		return invalid(fmt.Sprintf("webhook.events: at most %d events", maxEvents))
 	}
 	for _, e := range w.Events {
 		if e == "" || len(e) > maxEventLen {
-			return invalid(fmt.Sprintf("webhook: event names must be 1 to %d characters", maxEventLen))
+			return invalid(fmt.Sprintf("webhook.events: event names must be 1 to %d characters", maxEventLen))
+		}
+		if !event.ValidFilter(e) {
+			return invalid(fmt.Sprintf("webhook.events: unknown event %q (known: %s)", e, strings.Join(event.FilterNames(), ", ")))
 		}
 	}
 	if len(w.Secret) > maxSecretLen {
-		return invalid(fmt.Sprintf("webhook: secret must be at most %d characters", maxSecretLen))
+		return invalid(fmt.Sprintf("webhook.secret: must be at most %d characters", maxSecretLen))
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func gatewayLogged(t testing.TB, dataDir, dbURL string, log *zap.Logger, tweak .
 		DataDir:             dataDir,
 		DatabaseURL:         dbURL,
 		AdminKey:            adminKey,
-		TenantKeys:          "acme:acme-key,globex:globex-key",
+		TenantKeys:          "acme:acme-key-0123456789,globex:globex-key-0123456789",
 		Shards:              8,
 		Replicas:            1,
 		HealthcheckInterval: time.Hour,

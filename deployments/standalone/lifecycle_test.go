@@ -100,7 +100,7 @@ func TestRemoteLogoutAndReplacedShowInStatus(t *testing.T) {
 
 func TestTenantsAreIsolated(t *testing.T) {
 	_, a := gateway(t, t.TempDir(), "")
-	acme, globex := a.as("acme-key"), a.as("globex-key")
+	acme, globex := a.as("acme-key-0123456789"), a.as("globex-key-0123456789")
 	acme.must(201, "POST", "/api/v1/sessions", map[string]any{"id": "same", "name": "acme's"})
 	globex.must(201, "POST", "/api/v1/sessions", map[string]any{"id": "same", "name": "globex's"})
 	if got := acme.must(200, "GET", "/api/v1/sessions/same", nil); got["name"] != "acme's" {

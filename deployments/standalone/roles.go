@@ -19,7 +19,8 @@ type Roles struct {
 // RoleConfigs builds the parts' configurations from the process
 // configuration.
 func RoleConfigs(c config.Config) (Roles, error) {
-	api, err := httpapi.ConfigFrom(c)
+	// The same as the api binary's, but on loopback unless told otherwise.
+	api, err := httpapi.FromEnv(c, config.StandaloneHTTPAddr)
 	if err != nil {
 		return Roles{}, err
 	}

@@ -48,8 +48,8 @@ func TestEveryDocumentedVariableIsLoaded(t *testing.T) {
 func TestStandaloneRolesHonourTheEnvironment(t *testing.T) {
 	for k, v := range map[string]string{
 		"SWITCHBOARD_HTTP_ADDR":            "127.0.0.1:4321",
-		"SWITCHBOARD_ADMIN_KEY":            "env-admin",
-		"SWITCHBOARD_TENANT_KEYS":          "acme:acme-env-key",
+		"SWITCHBOARD_ADMIN_KEY":            "env-admin-key-0123456789",
+		"SWITCHBOARD_TENANT_KEYS":          "acme:acme-env-key-0123456789",
 		"SWITCHBOARD_SHARDS":               "12",
 		"SWITCHBOARD_HEALTHCHECK_INTERVAL": "7m",
 		"SWITCHBOARD_WA_SIMULATOR":         "127.0.0.1:5999",
@@ -76,7 +76,7 @@ func TestStandaloneRolesHonourTheEnvironment(t *testing.T) {
 		t.Errorf("scheduler config %+v does not carry the environment", s)
 	}
 	a := r.API
-	if a.Addr != "127.0.0.1:4321" || a.AdminKey != "env-admin" || a.TenantKeys["acme-env-key"] != "acme" || a.Shards != 12 {
+	if a.Addr != "127.0.0.1:4321" || a.AdminKey != "env-admin-key-0123456789" || a.TenantKeys["acme-env-key-0123456789"] != "acme" || a.Shards != 12 {
 		t.Errorf("api config does not carry the environment: addr %q shards %d tenants %d", a.Addr, a.Shards, len(a.TenantKeys))
 	}
 }

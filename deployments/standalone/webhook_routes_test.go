@@ -64,7 +64,7 @@ func TestWebhookDeadLetterRoutes(t *testing.T) {
 		page["dead_letters"].([]any)[0].(map[string]any)["id"] != dls[1].(map[string]any)["id"] {
 		t.Errorf("page %v", page)
 	}
-	if code, _ := a.as("acme-key").do("GET", base+"/dead-letters", nil); code != http.StatusNotFound {
+	if code, _ := a.as("acme-key-0123456789").do("GET", base+"/dead-letters", nil); code != http.StatusNotFound {
 		t.Errorf("another tenant: %d", code)
 	}
 

@@ -99,6 +99,8 @@ type Buckets struct {
 	Sched    jetstream.KeyValue
 	// Messages holds outbound message records and texts until delivery.
 	Messages jetstream.KeyValue
+	// Keys holds managed api keys (hashes and metadata).
+	Keys jetstream.KeyValue
 }
 
 // Ensure creates or updates the streams and buckets and returns the buckets.
@@ -180,6 +182,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 		{&b.Workers, jetstream.KeyValueConfig{Bucket: subject.WorkersBucket, History: 1, TTL: LeaseTTL, LimitMarkerTTL: MarkerTTL}},
 		{&b.Sched, jetstream.KeyValueConfig{Bucket: subject.SchedulerBucket, History: 1, TTL: LeaseTTL}},
 		{&b.Messages, jetstream.KeyValueConfig{Bucket: subject.MessagesBucket, History: 1, TTL: MessageTTL}},
+		{&b.Keys, jetstream.KeyValueConfig{Bucket: subject.KeysBucket, History: 1}},
 	} {
 		c := kv.cfg
 		c.Replicas = cfg.Replicas

@@ -20,7 +20,9 @@ import (
 
 // Config is the whole configuration; each binary reads the part it needs.
 type Config struct {
-	HTTPAddr            string        `env:"SWITCHBOARD_HTTP_ADDR" envDefault:":3000"`
+	// HTTPAddr is the api's listen address; empty means the binary's
+	// default (ClusterHTTPAddr, or StandaloneHTTPAddr for switchboard).
+	HTTPAddr            string        `env:"SWITCHBOARD_HTTP_ADDR"`
 	NATSURL             string        `env:"SWITCHBOARD_NATS_URL"`
 	DatabaseURL         string        `env:"SWITCHBOARD_DATABASE_URL"`
 	DataDir             string        `env:"SWITCHBOARD_DATA_DIR" envDefault:"./data"`
@@ -75,6 +77,22 @@ type Config struct {
 	// PprofAddr, when set, serves Go's pprof endpoints there (off by
 	// default; see shared/profiling).
 	PprofAddr string `env:"SWITCHBOARD_PPROF_ADDR"`
+	// TLSCertFile and TLSKeyFile, both set, make the api serve HTTPS.
+	TLSCertFile string `env:"SWITCHBOARD_TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"SWITCHBOARD_TLS_KEY_FILE"`
+	// RateLimit is each api key's sustained request rate per second (0 =
+	// unlimited); RateBurst the bucket size (0 = twice the rate).
+	RateLimit float64 `env:"SWITCHBOARD_RATE_LIMIT" envDefault:"50"`
+	RateBurst int     `env:"SWITCHBOARD_RATE_BURST"`
+	// TenantRateLimits overrides RateLimit per tenant: "tenant:rate,…".
+	TenantRateLimits string `env:"SWITCHBOARD_TENANT_RATE_LIMITS"`
+	// AuthFailLimit is how many failed authentications one client IP may
+	// make per minute before it gets 429 (0 = unlimited).
+	AuthFailLimit int `env:"SWITCHBOARD_AUTH_FAIL_LIMIT" envDefault:"30"`
+	// SessionConnectInterval is the shortest time between two connects
+	// (start/restart commands) of one session with account protection on;
+	// requests within it coalesce into the first.
+	SessionConnectInterval time.Duration `env:"SWITCHBOARD_SESSION_CONNECT_INTERVAL" envDefault:"10s"`
 }
 
 // WebhookPolicy is the SSRF policy for webhook targets.
@@ -94,6 +112,13 @@ const DefaultMetricsAddr = ":9090"
 const (
 	LogFormatJSON    = "json"
 	LogFormatConsole = "console"
+)
+
+// Default api listen addresses: clusters listen on every interface, the
+// standalone binary (a laptop, a single host) only on loopback.
+const (
+	ClusterHTTPAddr    = ":3000"
+	StandaloneHTTPAddr = "127.0.0.1:3000"
 )
 
 // Load reads the environment.
@@ -152,10 +177,19 @@ func (c Config) Validate() error {
 	if err := c.SecretBox().Validate(); err != nil {
 		return fmt.Errorf("config: SWITCHBOARD_MASTER_KEY: %w", err)
 	}
-	if _, err := ParseTenantKeys(c.TenantKeys); err != nil {
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("config: set both SWITCHBOARD_TLS_CERT_FILE and SWITCHBOARD_TLS_KEY_FILE, or neither")
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 || c.AuthFailLimit < 0 {
+		return errors.New("config: SWITCHBOARD_RATE_LIMIT, SWITCHBOARD_RATE_BURST and SWITCHBOARD_AUTH_FAIL_LIMIT must not be negative")
+	}
+	if c.SessionConnectInterval < 0 {
+		return errors.New("config: SWITCHBOARD_SESSION_CONNECT_INTERVAL must not be negative")
+	}
+	if _, err := ParseTenantRateLimits(c.TenantRateLimits); err != nil {
 		return err
 	}
-	return nil
+	return ValidateKeys(c.AdminKey, c.TenantKeys)
 }
 
 // Bus is the bus topology from the configuration; every process declares
@@ -188,22 +222,4 @@ func nameVariables(err error) error {
 		out = append(out, e)
 	}
 	return errors.Join(out...)
-}
-
-// ParseTenantKeys parses SWITCHBOARD_TENANT_KEYS, "tenant:key,tenant2:key2",
-// into a map from key to tenant.
-func ParseTenantKeys(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		tenant, key, ok := strings.Cut(pair, ":")
-		if !ok || tenant == "" || key == "" {
-			return nil, errors.New("config: SWITCHBOARD_TENANT_KEYS must be tenant:key pairs separated by commas")
-		}
-		out[key] = tenant
-	}
-	return out, nil
 }

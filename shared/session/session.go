@@ -104,6 +104,9 @@ type Record struct {
 	State     State     `json:"state"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// CreateKey is the hex SHA-256 of the Idempotency-Key the session was
+	// created with, so a repeated create answers this record.
+	CreateKey string `json:"create_key,omitempty"`
 }
 
 // Pairing is the linking material of a session in the wa_pairing bucket.

@@ -63,6 +63,9 @@ const (
 	// SchedulerStateBucket holds the scheduler's durable bookkeeping (no
 	// TTL): the last handled sweep and per-session restart books.
 	SchedulerStateBucket = "wa_scheduler_state"
+	// KeysBucket holds managed api keys, keyed by key id; values carry the
+	// SHA-256 hash of the key, never the key.
+	KeysBucket = "wa_api_keys"
 
 	// MessagesBucket holds the small per-message record of every outbound
 	// message (status, no text) under m.<tenant>.<session>.<id>.
