@@ -14,6 +14,9 @@ const (
 	PathReady   = "/readyz"
 	// PathHealth is the older name of PathReady.
 	PathHealth = "/healthz"
+	// PathDrain starts a worker's drain and answers when it is done (the
+	// Kubernetes preStop hook of the Helm chart).
+	PathDrain = "/drain"
 )
 
 // RetryAfter is the Retry-After value (seconds) of a 503 readiness answer.

@@ -21,6 +21,10 @@ type ServerConfig struct {
 	Gatherer prometheus.Gatherer
 	// Probe answers /readyz and /healthz.
 	Probe *Probe
+	// Drain, when set, is served on GET /drain (PathDrain): it starts the
+	// process's drain and returns once it is done, so a Kubernetes preStop
+	// hook ends only when every shard is handed off.
+	Drain func(ctx context.Context) error
 }
 
 // Validate reports missing fields.
@@ -55,7 +59,11 @@ func (s *Server) Start(context.Context) error {
 		return fmt.Errorf("ops: listen %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: Mux(s.cfg.Gatherer, s.cfg.Probe), ReadHeaderTimeout: 5 * time.Second}
+	mux := Mux(s.cfg.Gatherer, s.cfg.Probe)
+	if s.cfg.Drain != nil {
+		mux.HandleFunc("GET "+PathDrain, s.drain)
+	}
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.served = make(chan error, 1)
 	go func() {
 		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -64,6 +72,16 @@ func (s *Server) Start(context.Context) error {
 	}()
 	s.log.Info("serving metrics and probes", zap.String("addr", ln.Addr().String()))
 	return nil
+}
+
+// drain runs Config.Drain for GET /drain and answers when it is done.
+func (s *Server) drain(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Drain(r.Context()); err != nil {
+		s.log.Warn("drain failed", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"drained": false, "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"drained": true})
 }
 
 // Addr is the bound address, or "" before Start.

@@ -121,7 +121,19 @@ func run() error {
 		return err
 	}
 	// Probes answer from the start: /readyz says what is not up yet.
-	opsSrv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.MetricsAddr, Gatherer: reg, Probe: ops.NewProbe(w.Checks()...)}, log)
+	// GET /drain (the chart's preStop hook) drains as SIGTERM does and
+	// answers once every shard is handed off.
+	drained := make(chan struct{})
+	drain := func(ctx context.Context) error {
+		stop()
+		select {
+		case <-drained:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	opsSrv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.MetricsAddr, Gatherer: reg, Probe: ops.NewProbe(w.Checks()...), Drain: drain}, log)
 	if err != nil {
 		return err
 	}
@@ -148,6 +160,8 @@ func run() error {
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancelStop()
 	// The probes keep answering (not ready: draining) until the drain ends.
-	errs = append(errs, hooks.Stop(stopCtx), w.Stop(stopCtx), opsSrv.Stop(stopCtx))
+	errs = append(errs, hooks.Stop(stopCtx), w.Stop(stopCtx))
+	close(drained) // a waiting GET /drain answers before the listener stops
+	errs = append(errs, opsSrv.Stop(stopCtx))
 	return errors.Join(errs...)
 }
