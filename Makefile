@@ -8,7 +8,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 # left out: whatsmeow's socket (FrameSocket.Close against its readPump, on a
 # disconnect racing its own reconnect) trips the detector in their tests, and
 # they are the slowest suites. RACE_MODULES="$(MODULES)" runs them all.
-RACE_MODULES ?= shared api scheduler
+RACE_MODULES ?= api scheduler
 
 .PHONY: build run demo test test-short test-cluster bench bench-scale fuzz vet vulncheck tidy clean cluster-up cluster-down image
 
