@@ -182,7 +182,13 @@ func (s *Session) onLoggedOut(e *events.LoggedOut) error {
 	// and under the connection's context, which the disconnect cancels
 	// ("Failed to delete store after 401 failure: context canceled"). So
 	// disconnect first, then delete the device here with our own context,
-	// whatever whatsmeow managed; both deletes are idempotent.
+	// whatever whatsmeow managed; both deletes are idempotent. whatsmeow's
+	// own goroutines (an app-state fetch in flight) may still save the
+	// device after our delete and so re-insert it: without an ID, whatsmeow
+	// refuses to save it, as after its own delete.
+	if s.client != nil && s.client.Store != nil {
+		s.client.Store.ID = nil
+	}
 	s.dropClient()
 	ctx, cancel := s.opCtx()
 	if err := s.deps.Devices.Forget(ctx, s.tenant, s.id); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/command"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
+	"github.com/switchboard-gw/switchboard/shared/message"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
@@ -74,7 +75,7 @@ func TestDepsValidate(t *testing.T) {
 	}
 	defer ds.Close()
 	newClient := func(*store.Device, waLog.Logger, string) (*whatsmeow.Client, error) { return nil, nil }
-	d := &Deps{Reporter: &report.Reporter{}, Devices: ds, NewClient: newClient, Log: zap.NewNop(), Pacer: p}
+	d := &Deps{Reporter: &report.Reporter{}, Devices: ds, NewClient: newClient, Log: zap.NewNop(), Pacer: p, Messages: &message.Store{}}
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestDepsValidate(t *testing.T) {
 		d.LoginWait != DefaultLoginWait || d.OpTimeout != DefaultOpTimeout {
 		t.Fatalf("defaults not applied: %+v", d)
 	}
-	kept := &Deps{Reporter: &report.Reporter{}, Devices: ds, NewClient: newClient, Log: zap.NewNop(), Pacer: p, OpTimeout: time.Second}
+	kept := &Deps{Reporter: &report.Reporter{}, Devices: ds, NewClient: newClient, Log: zap.NewNop(), Pacer: p, Messages: &message.Store{}, OpTimeout: time.Second}
 	if err := kept.Validate(); err != nil || kept.OpTimeout != time.Second {
 		t.Fatalf("OpTimeout = %v, %v", kept.OpTimeout, err)
 	}
