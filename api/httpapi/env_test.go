@@ -202,7 +202,11 @@ func mustStatus(t testing.TB, r resp, want int) {
 // create creates a session for key and returns its id.
 func (e *env) create(key string, body map[string]any) string {
 	e.t.Helper()
-	r := e.call("POST", "/api/v1/sessions", key, body)
+	var send any // a nil map is no body, not "null"
+	if body != nil {
+		send = body
+	}
+	r := e.call("POST", "/api/v1/sessions", key, send)
 	mustStatus(e.t, r, http.StatusCreated)
 	return r.json(e.t)["session"].(map[string]any)["id"].(string)
 }

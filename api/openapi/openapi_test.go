@@ -41,7 +41,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		for _, e := range verrs {
 			t.Errorf("document: %s: %s", e.Message, e.Reason)
 			for _, se := range e.SchemaValidationErrors {
-				t.Errorf("  %s at %s", se.Reason, se.Location)
+				t.Errorf("  %s at %s", se.Reason, se.FieldPath)
 			}
 		}
 	}
