@@ -13,19 +13,10 @@ import (
 	"github.com/switchboard-gw/switchboard/api/openapi"
 )
 
-// pendingRoutes are documented ahead of their code: routes being built on
-// other branches (api-hardening, webhook-hardening, messages, ops). Each
-// may be missing from Fiber while its branch is not merged; once it is
-// registered it is held to the document like every other. Empty this list
-// once they are merged.
-var pendingRoutes = []string{
-	"POST /api/v1/admin/keys", "GET /api/v1/admin/keys", "DELETE /api/v1/admin/keys/{id}",
-	"GET /api/v1/sessions/{id}/webhooks/dead-letters", "POST /api/v1/sessions/{id}/webhooks/dead-letters/replay",
-	"POST /api/v1/sessions/{id}/webhooks/test",
-	"PATCH /api/v1/sessions/{id}", "POST /api/v1/sessions/{id}/messages", "GET /api/v1/sessions/{id}/messages",
-	"DELETE /api/v1/sessions/{id}/messages", "GET /api/v1/sessions/{id}/messages/{message_id}",
-	"GET /metrics", "GET /livez", "GET /readyz",
-}
+// pendingRoutes are documented ahead of their code (a route being built on
+// another branch): tolerated while unregistered. Empty: every documented
+// operation is served.
+var pendingRoutes []string
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_][A-Za-z0-9_]*)\??`)
 
