@@ -147,18 +147,22 @@ func (r resp) errCode() string {
 func (e *env) call(method, path, key string, body any, hdr ...string) resp {
 	e.t.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	case string:
-		rd = bytes.NewReader([]byte(b))
+		sent = []byte(b)
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		rd = bytes.NewReader(raw)
+		sent = raw
+	}
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, e.base+path, rd)
 	if err != nil {
@@ -182,6 +186,8 @@ func (e *env) call(method, path, key string, body any, hdr ...string) resp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Every answer the suite receives is checked against the OpenAPI document.
+	conform(e.t, req, sent, res, raw)
 	return resp{status: res.StatusCode, header: res.Header, body: raw}
 }
 
@@ -196,7 +202,11 @@ func mustStatus(t testing.TB, r resp, want int) {
 // create creates a session for key and returns its id.
 func (e *env) create(key string, body map[string]any) string {
 	e.t.Helper()
-	r := e.call("POST", "/api/v1/sessions", key, body)
+	var send any // a nil map is no body, not "null"
+	if body != nil {
+		send = body
+	}
+	r := e.call("POST", "/api/v1/sessions", key, send)
 	mustStatus(e.t, r, http.StatusCreated)
 	return r.json(e.t)["session"].(map[string]any)["id"].(string)
 }
