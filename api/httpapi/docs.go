@@ -1,10 +1,6 @@
 package httpapi
 
 import (
-	"io/fs"
-	"mime"
-	"path"
-
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/switchboard-gw/switchboard/api/openapi"
@@ -27,22 +23,7 @@ func (s *Server) docsRoutes() error {
 	if err != nil {
 		return err
 	}
-	files := map[string]asset{}
-	err = fs.WalkDir(openapi.Static(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(openapi.Static(), p)
-		if err != nil {
-			return err
-		}
-		ct := mime.TypeByExtension(path.Ext(p))
-		if ct == "" {
-			ct = fiber.MIMETextPlainCharsetUTF8
-		}
-		files[p] = asset{contentType: ct, body: b}
-		return nil
-	})
+	files, err := loadAssets(openapi.Static())
 	if err != nil {
 		return err
 	}
@@ -66,12 +47,7 @@ func (s *Server) docsRoutes() error {
 			if !ok {
 				return fiber.ErrNotFound
 			}
-			c.Set(fiber.HeaderContentType, a.contentType)
-			c.Set(fiber.HeaderCacheControl, "no-cache")
-			c.Set("Content-Security-Policy", docsCSP)
-			c.Set("X-Content-Type-Options", "nosniff")
-			c.Set("Referrer-Policy", "no-referrer")
-			return c.Send(a.body)
+			return sendAsset(c, a, docsCSP)
 		}
 	}
 	s.app.Get("/docs", page("index.html"))

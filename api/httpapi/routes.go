@@ -4,7 +4,6 @@ package httpapi
 // Fiber's 404/405, which the error handler turns into JSON.
 func (s *Server) routes() {
 	s.opsRoutes()
-	s.dashboardRoutes()
 	// Not under /api/v1/sessions/, where "events" is a valid session id.
 	s.app.Get("/api/v1/events", s.authed(s.streamEvents))
 

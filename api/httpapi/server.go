@@ -137,6 +137,9 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, log 
 	s.app.Server().HeaderReceived = s.headerReceived
 	s.routes()
 	s.addChecks()
+	if err := s.dashboardRoutes(); err != nil {
+		return nil, fmt.Errorf("httpapi: dashboard: %w", err)
+	}
 	if err := s.docsRoutes(); err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
