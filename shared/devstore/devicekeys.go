@@ -107,6 +107,7 @@ func (k sealedKeys) PutDevice(ctx context.Context, dev *store.Device) error {
 		dev.PrivacyTokens, dev.EventBuffer, dev.LIDs = shadow.PrivacyTokens, shadow.EventBuffer, shadow.LIDs
 		dev.Container, dev.Initialized = k, true
 		k.s.sealStores(dev)
+		cacheStores(dev)
 	}
 	return nil
 }

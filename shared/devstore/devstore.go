@@ -115,6 +115,8 @@ func (s *Store) NewDevice() *store.Device {
 	dev := s.container.NewDevice()
 	if s.box != nil {
 		dev.Container = sealedKeys{s}
+	} else {
+		dev.Container = plainKeys{s}
 	}
 	return dev
 }
