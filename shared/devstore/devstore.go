@@ -81,10 +81,16 @@ func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, err
 	if err != nil {
 		return nil, fmt.Errorf("devstore: open: %w", err)
 	}
+	// Idle connections are kept up to the pool's size: each holds its
+	// prepared statements (stmtcache.go, pgx's own cache), which
+	// database/sql's default of 2 idle connections would throw away with
+	// the connection under any concurrency.
 	if t.isPostgres() {
 		db.SetMaxOpenConns(postgresMaxConns)
+		db.SetMaxIdleConns(postgresMaxConns)
 	} else {
 		db.SetMaxOpenConns(sqliteMaxConns)
+		db.SetMaxIdleConns(sqliteMaxConns)
 	}
 	db.SetConnMaxIdleTime(connMaxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
