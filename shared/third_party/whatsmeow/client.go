@@ -132,8 +132,10 @@ type Client struct {
 	userDevicesCache     map[types.JID]deviceCache
 	userDevicesCacheLock sync.Mutex
 
-	recentMessagesMap  map[recentMessageKey]RecentMessage
-	recentMessagesList [recentMessagesSize]recentMessageKey
+	recentMessagesMap map[recentMessageKey]RecentMessage
+	// Switchboard patch: a slice allocated on the first sent message, not
+	// an inline [recentMessagesSize] array (17 KiB in every Client).
+	recentMessagesList []recentMessageKey
 	recentMessagesPtr  int
 	recentMessagesLock sync.RWMutex
 
@@ -198,7 +200,11 @@ type MessengerConfig struct {
 
 // Size of buffer for the channel that all incoming XML nodes go through.
 // In general it shouldn't go past a few buffered messages, but the channel is big to be safe.
-const handlerQueueSize = 2048
+//
+// Switchboard patch: 512 instead of 2048 (4 KiB instead of 16 KiB per
+// connected client). A full queue is still handled: the node is queued by a
+// goroutine and a warning is logged.
+const handlerQueueSize = 512
 
 // NewClient initializes a new WhatsApp web client.
 //
@@ -248,7 +254,9 @@ func NewClient(deviceStore *store.Device, log waLog.Logger) *Client {
 		groupCache:       make(map[types.JID]*groupMetaCache),
 		userDevicesCache: make(map[types.JID]deviceCache),
 
-		recentMessagesMap:      make(map[recentMessageKey]RecentMessage, recentMessagesSize),
+		// Switchboard patch: no size hint; the map grows with the messages
+		// sent (a pre-sized map costs 40 KiB in every Client).
+		recentMessagesMap:      make(map[recentMessageKey]RecentMessage),
 		sessionRecreateHistory: make(map[types.JID]time.Time),
 		GetMessageForRetry:     func(requester, to types.JID, id types.MessageID) *waE2E.Message { return nil },
 		appStateKeyRequests:    make(map[string]time.Time),
