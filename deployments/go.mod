@@ -120,3 +120,6 @@ replace github.com/switchboard-gw/switchboard/api => ../api
 replace github.com/switchboard-gw/switchboard/worker => ../worker
 
 replace github.com/switchboard-gw/switchboard/scheduler => ../scheduler
+
+// Patched whatsmeow (smaller per-client buffers); see shared/third_party/whatsmeow/PATCH.md.
+replace go.mau.fi/whatsmeow => ../shared/third_party/whatsmeow

@@ -44,3 +44,6 @@ require (
 )
 
 replace github.com/switchboard-gw/switchboard/shared => ../shared
+
+// Patched whatsmeow (smaller per-client buffers); see shared/third_party/whatsmeow/PATCH.md.
+replace go.mau.fi/whatsmeow => ../shared/third_party/whatsmeow

@@ -61,3 +61,6 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// Patched whatsmeow (smaller per-client buffers); see shared/third_party/whatsmeow/PATCH.md.
+replace go.mau.fi/whatsmeow => ./third_party/whatsmeow
