@@ -201,10 +201,10 @@ type MessengerConfig struct {
 // Size of buffer for the channel that all incoming XML nodes go through.
 // In general it shouldn't go past a few buffered messages, but the channel is big to be safe.
 //
-// Switchboard patch: 512 instead of 2048 (4 KiB instead of 16 KiB per
-// connected client). A full queue is still handled: the node is queued by a
-// goroutine and a warning is logged.
-const handlerQueueSize = 512
+// Switchboard: left at upstream's 2048. A full queue hands the node to a
+// goroutine and message order is lost, and a reconnect after a long outage
+// delivers an offline backlog through it: order is worth its 16 KiB.
+const handlerQueueSize = 2048
 
 // NewClient initializes a new WhatsApp web client.
 //
