@@ -32,6 +32,16 @@ func TestMessageLogBothDirections(t *testing.T) {
 	if code, out := simPost(t, "/messages", map[string]any{"to": "+15550600001", "from": bob, "text": "from bob"}); code != 200 {
 		t.Fatalf("inbound: %d %v", code, out)
 	}
+	// The inbound message is logged when the worker receives it: wait for
+	// it, so that the next send is the newest entry.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if l, _ := a.must(200, "GET", "/api/v1/sessions/logd/messages", nil)["messages"].([]any); len(l) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the inbound message was not logged")
+		}
+	}
 	out2 := a.send("logd", carol, "to carol")["id"].(string)
 	a.waitMessage("logd", out2, "delivered", 20*time.Second)
 
