@@ -11,6 +11,10 @@ import (
 
 const adminKey = "bench-scale-admin-key"
 
+// noRateLimit lifts the per-key request limit: the load clients poll with
+// one admin key, and the run measures the gateway, not its limiter.
+const noRateLimit = "SWITCHBOARD_RATE_LIMIT=0"
+
 // startSimulator runs bin/wasim and waits for its control API.
 func (r *run) startSimulator(ctx context.Context) error {
 	port, err := freePort()
@@ -40,6 +44,7 @@ func (r *run) startStandalone(ctx context.Context) error {
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
 		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
 		"SWITCHBOARD_WORKER_ID=bench-standalone",
+		noRateLimit,
 	})
 	if err != nil {
 		return err
@@ -75,7 +80,7 @@ func (r *run) startCluster(ctx context.Context) error {
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
 		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
 	}
-	api, err := r.start("api", "switchboard-api", append(r.env, "SWITCHBOARD_HTTP_ADDR="+r.apiAddr))
+	api, err := r.start("api", "switchboard-api", append(r.env, "SWITCHBOARD_HTTP_ADDR="+r.apiAddr, noRateLimit))
 	if err != nil {
 		return err
 	}
