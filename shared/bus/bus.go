@@ -79,7 +79,7 @@ func Connect(url, name string, opts ...nats.Option) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(500*time.Millisecond),
+		nats.ReconnectWait(500 * time.Millisecond),
 		nats.Timeout(connectWait),
 		nats.RetryOnFailedConnect(true),
 	}, opts...)...)
