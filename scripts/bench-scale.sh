@@ -4,7 +4,8 @@
 # and bin/wasim); everything it prints comes from /proc and the simulator's
 # /stats. Variables: SCALE_N (10000), SCALE_C (64), SCALE_IDLE (300s),
 # SCALE_WORKERS (1 = standalone; 2+ = nats-server + api + workers + Postgres,
-# and one worker is killed with kill -9), SCALE_KEEP=dir keeps logs and data.
+# and one worker is killed with kill -9), SCALE_KEEP=dir keeps logs and data (and
+# the cluster run's Postgres database, dropped otherwise).
 # SWITCHBOARD_* variables in the environment reach the gateway.
 set -euo pipefail
 cd "$(dirname "$0")/.."

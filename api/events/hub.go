@@ -28,6 +28,9 @@ type Config struct {
 	NC *nats.Conn
 	// Buffer is each reader's queue length (default DefaultBuffer).
 	Buffer int
+	// PendingLimit is how many events a tenant's subscription queues before
+	// nats.go drops them (default nats.DefaultSubPendingMsgsLimit).
+	PendingLimit int
 }
 
 // Hub hands events of a tenant's sessions to the readers subscribed to them.
@@ -45,6 +48,8 @@ type feed struct {
 	sub     *nats.Subscription
 	mu      sync.Mutex
 	readers map[*Reader]struct{}
+	// lost is the subscription's dropped count already acted on.
+	lost int
 }
 
 // New returns a hub; it subscribes lazily, on a tenant's first reader.
@@ -73,6 +78,12 @@ func (h *Hub) Subscribe(tenant, session string) (*Reader, error) {
 		if err != nil {
 			return nil, err
 		}
+		if h.cfg.PendingLimit > 0 {
+			if err := sub.SetPendingLimits(h.cfg.PendingLimit, -1); err != nil {
+				_ = sub.Unsubscribe()
+				return nil, err
+			}
+		}
 		f.sub = sub
 		h.tenants[tenant] = f
 	}
@@ -85,7 +96,8 @@ func (h *Hub) Subscribe(tenant, session string) (*Reader, error) {
 }
 
 // deliver hands one event to every matching reader without waiting: a
-// reader whose queue is full is dropped.
+// reader whose queue is full is dropped, and so is every reader once the
+// subscription itself lost events.
 func (f *feed) deliver(m *nats.Msg) {
 	_, session, ok := subject.EventSession(m.Subject)
 	if !ok {
@@ -93,6 +105,17 @@ func (f *feed) deliver(m *nats.Msg) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// A subscription that fell behind its pending limit (slow consumer)
+	// had events dropped by nats.go: every reader missed some, so every
+	// reader is dropped, as one too slow itself is, and reconnects.
+	if n, err := m.Sub.Dropped(); err == nil && n > f.lost {
+		f.lost = n
+		for r := range f.readers {
+			delete(f.readers, r)
+			r.drop()
+		}
+		return
+	}
 	for r := range f.readers {
 		if r.session != "" && r.session != session {
 			continue

@@ -10,13 +10,11 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/api/httpapi"
 	"github.com/switchboard-gw/switchboard/scheduler/scheduler"
-	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/config"
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/natsembed"
@@ -50,7 +48,7 @@ type Gateway struct {
 	log *zap.Logger
 
 	ns    *natsembed.Server
-	nc    *nats.Conn
+	conns *roleConns
 	sim   *wasim.Server
 	ds    *devstore.Store
 	wrk   *worker.Worker
@@ -112,18 +110,11 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		g.nc, err = g.ns.Connect(nats.Name("switchboard"))
-	} else {
-		g.nc, err = bus.Connect(cfg.NATSURL, "switchboard")
 	}
-	if err != nil {
+	if g.conns, err = g.openConns(ctx, cfg.NATSURL, cfg.Bus()); err != nil {
 		return err
 	}
-	conn, err := bus.Attach(ctx, g.nc, cfg.Bus())
-	if err != nil {
-		return err
-	}
-	js, buckets := conn.JS, conn.Buckets
+	c := g.conns
 
 	dbURL := cfg.DatabaseURL
 	if dbURL == "" {
@@ -158,7 +149,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	roles.Worker.Simulator = simAddr
 	roles.Worker.Box = box
 	roles.Worker.Registry = g.reg
-	g.wrk, err = worker.New(roles.Worker, g.nc, js, buckets, g.ds, g.log)
+	roles.Worker.Ownership = c.ownership.Buckets
+	g.wrk, err = worker.New(roles.Worker, c.worker.NC, c.worker.JS, c.worker.Buckets, g.ds, g.log)
 	if err != nil {
 		return err
 	}
@@ -175,10 +167,10 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.hooks, err = webhook.New(webhook.Config{
-		Leases: buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Leases: c.webhook.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
 		Box: box, Sealer: box, Retention: cfg.EventRetention,
 		Metrics: hookMetrics,
-	}, js, buckets.Sessions, g.ds, g.log)
+	}, c.webhook.JS, c.webhook.Buckets.Sessions, g.ds, g.log)
 	if err != nil {
 		return err
 	}
@@ -186,17 +178,17 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	roles.Scheduler.Registry = g.reg
-	g.sched, err = scheduler.New(roles.Scheduler, js, buckets, g.log)
+	g.sched, err = scheduler.New(roles.Scheduler, c.scheduler.JS, c.scheduler.Buckets, g.log)
 	if err != nil {
 		return err
 	}
-	g.probe.Add(g.sched.Checks(g.nc)...)
+	g.probe.Add(g.sched.Checks(c.scheduler.NC)...)
 	if err := g.sched.Start(ctx); err != nil {
 		return err
 	}
 	roles.API.Box = box
 	roles.API.Registry, roles.API.Probe = g.reg, g.probe
-	g.api, err = httpapi.New(roles.API, g.nc, js, buckets, g.log)
+	g.api, err = httpapi.New(roles.API, c.api.NC, c.api.JS, c.api.Buckets, g.log)
 	if err != nil {
 		return err
 	}
@@ -248,8 +240,8 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	if g.ds != nil {
 		errs = append(errs, g.ds.Close())
 	}
-	if g.nc != nil {
-		g.nc.Close()
+	if g.conns != nil {
+		g.conns.close()
 	}
 	if g.ns != nil {
 		g.ns.Shutdown()

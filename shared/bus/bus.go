@@ -73,15 +73,16 @@ func (c *Config) defaults() {
 	}
 }
 
-// Connect dials NATS at url with reconnects forever.
-func Connect(url, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url,
+// Connect dials NATS at url with reconnects forever; opts come last (an
+// ErrorLog, say).
+func Connect(url, name string, opts ...nats.Option) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(500*time.Millisecond),
+		nats.ReconnectWait(500 * time.Millisecond),
 		nats.Timeout(connectWait),
 		nats.RetryOnFailedConnect(true),
-	)
+	}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bus: connect: %w", err)
 	}

@@ -31,8 +31,8 @@ func Attach(ctx context.Context, nc *nats.Conn, cfg Config) (*Conn, error) {
 
 // Open connects to url as name and declares the topology. Close the
 // returned Conn when done.
-func Open(ctx context.Context, url, name string, cfg Config) (*Conn, error) {
-	nc, err := Connect(url, name)
+func Open(ctx context.Context, url, name string, cfg Config, opts ...nats.Option) (*Conn, error) {
+	nc, err := Connect(url, name, opts...)
 	if err != nil {
 		return nil, err
 	}

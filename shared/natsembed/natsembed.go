@@ -87,3 +87,17 @@ func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
 }
+
+// ConnNames returns the names of the client connections open on the server,
+// one entry per connection (tests check which processes or roles connect).
+func (s *Server) ConnNames() ([]string, error) {
+	cz, err := s.ns.Connz(&server.ConnzOptions{Limit: 1 << 16})
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: connz: %w", err)
+	}
+	names := make([]string, 0, len(cz.Conns))
+	for _, c := range cz.Conns {
+		names = append(names, c.Name)
+	}
+	return names, nil
+}

@@ -225,17 +225,14 @@ func (o *Ownership) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			if changes != nil {
-				for range changes { // wait for the watch goroutine
-				}
+			for range changes { // wait for the watch goroutine
 			}
 			<-leases
 			return
 		case <-t.C:
 		case _, ok := <-changes:
 			if !ok {
-				changes = nil // watch ended; the ticker still rebalances
-				continue
+				continue // closed as ctx ended
 			}
 		}
 		o.rebalance(ctx)

@@ -172,10 +172,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.loops.Add(3)
 	go func() {
 		defer d.loops.Done()
-		d.mirror.follow(runCtx, w)
-		if runCtx.Err() == nil {
-			d.log.Error("webhook session watch ended; webhook configs no longer update")
-		}
+		d.mirror.run(runCtx, w, d.log)
 	}()
 	go func() { defer d.loops.Done(); d.prune(runCtx) }()
 	go func() { defer d.loops.Done(); d.keepInProgress(runCtx) }()

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/event"
 	"github.com/switchboard-gw/switchboard/shared/session"
@@ -111,6 +113,41 @@ func (m *mirror) load(ctx, watchCtx context.Context) (jetstream.KeyWatcher, erro
 				return w, nil
 			}
 			m.apply(e)
+		}
+	}
+}
+
+// rewatchDelay is how long the mirror waits before it reloads from a new
+// watch after its watch closed.
+const rewatchDelay = time.Second
+
+// run follows w until ctx ends. A watch that closes under it (nats.go
+// unsubscribes an ordered consumer it cannot re-create, e.g. under load)
+// is replaced: the mirror is emptied, so sessions are read from KV
+// meanwhile, and reloaded from a new watch. A mirror left stale would send
+// events to removed webhooks and miss new ones.
+func (m *mirror) run(ctx context.Context, w jetstream.KeyWatcher, log *zap.Logger) {
+	for {
+		m.follow(ctx, w)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("webhook session watch closed, reloading")
+		m.reset()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(rewatchDelay):
+			}
+			var err error
+			if w, err = m.load(ctx, ctx); err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("webhook session watch not re-created, retrying", zap.Error(err))
 		}
 	}
 }

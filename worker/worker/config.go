@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard-gw/switchboard/shared/bus"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
 
 	"github.com/switchboard-gw/switchboard/shared/session"
@@ -48,6 +49,12 @@ type Config struct {
 	// Box opens sealed secret fields of session records (the proxy); nil
 	// means no master key is configured.
 	Box *secretbox.Box
+	// Ownership, when set, holds the wa_shard_leases and wa_workers buckets
+	// on a NATS connection of the worker's shard ownership alone: lease
+	// renewals and heartbeats then never queue behind the state and event
+	// traffic of the worker's sessions on one socket. Default: the buckets
+	// given to New.
+	Ownership *bus.Buckets
 	// Registry receives the worker's metrics (switchboard_worker_*); nil
 	// keeps them in a registry of the worker's own that nothing serves.
 	Registry prometheus.Registerer

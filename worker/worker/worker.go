@@ -104,8 +104,12 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	}
 	w.deps = &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: w.pacer, Metrics: met,
 		Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
+	own := cfg.Ownership
+	if own == nil {
+		own = b
+	}
 	w.own, err = ownership.New(ownership.Config{
-		ID: cfg.ID, Shards: cfg.Shards, Leases: b.Leases, Workers: b.Workers, TTL: bus.LeaseTTL,
+		ID: cfg.ID, Shards: cfg.Shards, Leases: own.Leases, Workers: own.Workers, TTL: bus.LeaseTTL,
 	}, w, log)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func run() error {
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", cfg.Bus())
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-api", cfg.Bus(), bus.ErrorLog(log))
 	if err != nil {
 		return err
 	}

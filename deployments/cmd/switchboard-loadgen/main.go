@@ -69,6 +69,7 @@ type run struct {
 	workers []*proc
 	apiAddr string
 	dbURL   string
+	dbName  string
 	env     []string
 }
 
@@ -99,7 +100,12 @@ func mainErr() error {
 		return err
 	}
 	r := &run{cfg: cfg, dir: dir, bin: bin}
-	defer r.stopAll()
+	defer func() {
+		r.stopAll()
+		if cfg.keep == "" {
+			r.dropDatabase()
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return r.measure(ctx)

@@ -62,6 +62,7 @@ func (r *run) measure(ctx context.Context) error {
 		float64(linked)/res.took.Seconds(), linked, res.failed, res.took.Seconds())
 	fmt.Printf("%-44s p50 %v  p99 %v  max %v\n", "link latency (create → logged_in)",
 		pct(res.lat, 0.5).Round(time.Millisecond), pct(res.lat, 0.99).Round(time.Millisecond), pct(res.lat, 1).Round(time.Millisecond))
+	fmt.Printf("%-44s %s\n", "load average after linking", loadAvg())
 	if res.firstErr != nil {
 		fmt.Printf("%-44s %v\n", "first link error", res.firstErr)
 	}
@@ -85,9 +86,14 @@ func (r *run) measure(ctx context.Context) error {
 		float64(cpu1-cpu0)/100, float64(simCPU1-simCPU0)/100)
 	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f → %.1f MiB)\n", "RSS per session after the idle window",
 		float64(idleRSS-idle0)/float64(linked), mib(linkedRSS), mib(idleRSS))
+	fmt.Printf("%-44s %s\n", "load average after the idle window", loadAvg())
 
+	var err error
 	if r.cfg.workers > 1 {
-		return r.killOne(ctx, c, linked, idle0)
+		err = r.killOne(ctx, c, linked, idle0)
+	} else {
+		err = r.restart(ctx, c, linked, idle0)
 	}
-	return r.restart(ctx, c, linked, idle0)
+	fmt.Printf("%-44s %s\n", "load average at the end", loadAvg())
+	return err
 }

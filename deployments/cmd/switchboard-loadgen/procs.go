@@ -141,3 +141,17 @@ func raiseNoFile() {
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	}
 }
+
+// loadAvg is the machine's 1, 5 and 15 minute load average: the figures
+// are only as good as the CPU the gateway got.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

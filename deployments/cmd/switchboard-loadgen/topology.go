@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -10,6 +11,10 @@ import (
 )
 
 const adminKey = "bench-scale-admin-key"
+
+// noRateLimit lifts the per-key request limit: the load clients poll with
+// one admin key, and the run measures the gateway, not its limiter.
+const noRateLimit = "SWITCHBOARD_RATE_LIMIT=0"
 
 // startSimulator runs bin/wasim and waits for its control API.
 func (r *run) startSimulator(ctx context.Context) error {
@@ -40,6 +45,7 @@ func (r *run) startStandalone(ctx context.Context) error {
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
 		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
 		"SWITCHBOARD_WORKER_ID=bench-standalone",
+		noRateLimit,
 	})
 	if err != nil {
 		return err
@@ -61,7 +67,7 @@ func (r *run) startCluster(ctx context.Context) error {
 		return err
 	}
 	r.gateway = append(r.gateway, nats)
-	if r.dbURL, err = createDatabase(ctx, r.cfg.pgAdmin); err != nil {
+	if r.dbURL, r.dbName, err = createDatabase(ctx, r.cfg.pgAdmin); err != nil {
 		return err
 	}
 	port, err := freePort()
@@ -75,7 +81,7 @@ func (r *run) startCluster(ctx context.Context) error {
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
 		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
 	}
-	api, err := r.start("api", "switchboard-api", append(r.env, "SWITCHBOARD_HTTP_ADDR="+r.apiAddr))
+	api, err := r.start("api", "switchboard-api", append(r.env, "SWITCHBOARD_HTTP_ADDR="+r.apiAddr, noRateLimit))
 	if err != nil {
 		return err
 	}
@@ -95,20 +101,40 @@ func (r *run) startCluster(ctx context.Context) error {
 }
 
 // createDatabase creates a fresh database on the Postgres at admin and
-// returns its URL.
-func createDatabase(ctx context.Context, admin string) (string, error) {
+// returns its URL and name.
+func createDatabase(ctx context.Context, admin string) (string, string, error) {
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		return "", fmt.Errorf("postgres (%s) is required for a cluster run: %w", admin, err)
+		return "", "", fmt.Errorf("postgres (%s) is required for a cluster run: %w", admin, err)
 	}
 	defer conn.Close(ctx)
 	name := fmt.Sprintf("switchboard_scale_%d", time.Now().UnixNano())
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", err
+		return "", "", err
 	}
 	cfg, err := pgx.ParseConfig(admin)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name), nil
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name), name, nil
+}
+
+// dropDatabase drops the run's database (after its processes are gone): a
+// run's tens of thousands of device rows are not left on the shared
+// Postgres unless SCALE_KEEP asks for them.
+func (r *run) dropDatabase() {
+	if r.dbName == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, r.cfg.pgAdmin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard-loadgen: database not dropped:", err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+r.dbName+" WITH (FORCE)"); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard-loadgen: database not dropped:", err)
+	}
 }

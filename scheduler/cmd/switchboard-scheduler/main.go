@@ -60,7 +60,7 @@ func run() error {
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-scheduler", cfg.Bus())
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-scheduler", cfg.Bus(), bus.ErrorLog(log))
 	if err != nil {
 		return err
 	}

@@ -74,11 +74,24 @@ func run() error {
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, cfg.Bus())
+	// Three connections: session traffic, shard ownership (lease renewals
+	// and heartbeats must never queue behind session traffic on one socket)
+	// and webhook delivery.
+	conn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID, cfg.Bus(), bus.ErrorLog(log))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	ownConn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID+"-ownership", cfg.Bus(), bus.ErrorLog(log))
+	if err != nil {
+		return err
+	}
+	defer ownConn.Close()
+	hookConn, err := bus.Open(startCtx, cfg.NATSURL, "switchboard-worker-"+cfg.WorkerID+"-webhook", cfg.Bus(), bus.ErrorLog(log))
+	if err != nil {
+		return err
+	}
+	defer hookConn.Close()
 	ds, err := devstore.Open(startCtx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
@@ -91,6 +104,7 @@ func run() error {
 	wcfg := worker.ConfigFrom(cfg)
 	wcfg.Box = box
 	wcfg.Registry = reg
+	wcfg.Ownership = ownConn.Buckets
 	w, err := worker.New(wcfg, conn.NC, conn.JS, conn.Buckets, ds, log)
 	if err != nil {
 		return err
@@ -112,11 +126,11 @@ func run() error {
 		sealer = box
 	}
 	hooks, err := webhook.New(webhook.Config{
-		Leases: conn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
+		Leases: hookConn.Buckets.Leases, Holder: cfg.WorkerID, Guard: guard, DeadLetterRetention: cfg.DeadLetterRetention,
 		Box: box, Sealer: sealer, Retention: cfg.EventRetention,
 		Metrics: hookMetrics,
 	},
-		conn.JS, conn.Buckets.Sessions, ds, log)
+		hookConn.JS, hookConn.Buckets.Sessions, ds, log)
 	if err != nil {
 		return err
 	}
