@@ -65,11 +65,15 @@ func (s *Store) SetBox(box *secretbox.Box) { s.box = box }
 func keysAD(jid string) []byte { return []byte("whatsmeow_device/" + jid) }
 
 // PutDevice seals dev's private keys into switchboard_device_keys, then
-// lets whatsmeow store a copy of dev with zeroed keys.
+// lets whatsmeow store a copy of dev with zeroed keys, in one transaction.
 func (k sealedKeys) PutDevice(ctx context.Context, dev *store.Device) error {
 	if dev.ID == nil {
 		return k.s.container.PutDevice(ctx, dev) // whatsmeow's error
 	}
+	return k.s.ours.DoTxn(ctx, nil, func(ctx context.Context) error { return k.putDevice(ctx, dev) })
+}
+
+func (k sealedKeys) putDevice(ctx context.Context, dev *store.Device) error {
 	jid := dev.ID.String()
 	plain := make([]byte, 0, sealedLen)
 	plain = append(plain, dev.NoiseKey.Priv[:]...)
@@ -104,9 +108,13 @@ func (k sealedKeys) PutDevice(ctx context.Context, dev *store.Device) error {
 		dev.Identities, dev.Sessions, dev.PreKeys = shadow.Identities, shadow.Sessions, shadow.PreKeys
 		dev.SenderKeys, dev.AppStateKeys, dev.AppState = shadow.SenderKeys, shadow.AppStateKeys, shadow.AppState
 		dev.Contacts, dev.ChatSettings, dev.MsgSecrets = shadow.Contacts, shadow.ChatSettings, shadow.MsgSecrets
-		dev.PrivacyTokens, dev.EventBuffer, dev.LIDs = shadow.PrivacyTokens, shadow.EventBuffer, shadow.LIDs
+		dev.PrivacyTokens, dev.EventBuffer = shadow.PrivacyTokens, shadow.EventBuffer
+		if dev.LIDs == nil { // a LID map the caller gave the device is kept
+			dev.LIDs = shadow.LIDs
+		}
 		dev.Container, dev.Initialized = k, true
 		k.s.sealStores(dev)
+		k.s.batchPreKeys(dev)
 	}
 	return nil
 }

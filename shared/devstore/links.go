@@ -67,5 +67,6 @@ func (s *Store) DeviceFor(ctx context.Context, tenant, session string) (*store.D
 	if err := s.unseal(ctx, dev); err != nil {
 		return nil, err
 	}
+	s.batchPreKeys(dev)
 	return dev, nil
 }
