@@ -3,7 +3,6 @@ package devstore
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -29,7 +28,6 @@ const (
 	upsertKeysQuery = `
 		INSERT INTO switchboard_device_keys (device_jid, sealed) VALUES ($1, $2)
 		ON CONFLICT (device_jid) DO UPDATE SET sealed=excluded.sealed`
-	getKeysQuery    = `SELECT sealed FROM switchboard_device_keys WHERE device_jid=$1`
 	deleteKeysQuery = `DELETE FROM switchboard_device_keys WHERE device_jid=$1`
 	// blankKeysQuery overwrites keys that whatsmeow's upsert never updates
 	// (a device stored before a master key was configured).
@@ -130,15 +128,14 @@ func (k sealedKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
 	return nil
 }
 
-// unseal restores the private keys of a device loaded from whatsmeow_device.
-// A device stored before the master key was set, or sealed with a previous
-// key, is sealed with the current key now.
-func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
+// unseal restores the private keys of a device loaded from whatsmeow_device
+// from sealed, its row of switchboard_device_keys (nil: none). A device
+// stored before the master key was set, or sealed with a previous key, is
+// sealed with the current key now.
+func (s *Store) unseal(ctx context.Context, dev *store.Device, sealed []byte) error {
 	jid := dev.ID.String()
-	var sealed []byte
-	err := s.ours.QueryRow(ctx, getKeysQuery, jid).Scan(&sealed)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case sealed == nil:
 		if bytes.Equal(dev.NoiseKey.Priv[:], zeroKey) {
 			return errKeysMissing
 		}
@@ -148,8 +145,6 @@ func (s *Store) unseal(ctx context.Context, dev *store.Device) error {
 		dev.Container = sealedKeys{s}
 		s.sealStores(dev)
 		return sealedKeys{s}.PutDevice(ctx, dev) // migrate: seal and blank
-	case err != nil:
-		return fmt.Errorf("devstore: load device keys: %w", err)
 	}
 	plain, err := s.box.Open(sealed, keysAD(jid))
 	if err != nil {
