@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -141,6 +142,7 @@ func BenchmarkSendThroughput(b *testing.B) {
 			var accepts []time.Duration
 			base := sim.InboundStats().Received
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			start := time.Now()
 			s.run(b, n, 32, 0, func(_ int, _ string, _ time.Time, d time.Duration) {
 				mu.Lock()
@@ -149,8 +151,12 @@ func BenchmarkSendThroughput(b *testing.B) {
 			})
 			s.waitReceived(b, base+perMessage*n, 2*time.Minute)
 			took := time.Since(start)
+			cpu := cpuTime() - cpu0
 			b.StopTimer()
 			b.ReportMetric(float64(n)/took.Seconds(), "msgs/s")
+			// CPU time of the whole process (gateway, simulator and the
+			// load client) per message: what the box pays, load or not.
+			b.ReportMetric(ms(cpu)/n, "cpu-ms/msg")
 			b.ReportMetric(ms(pct(accepts, 0.99)), "accept-p99-ms")
 		})
 	}
@@ -204,6 +210,15 @@ func pct(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// cpuTime is the user and system CPU time this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -121,6 +121,7 @@ func (k sealedKeys) putDevice(ctx context.Context, dev *store.Device) error {
 		}
 		dev.Container, dev.Initialized = k, true
 		k.s.sealStores(dev)
+		cacheStores(dev)
 		k.s.batchPreKeys(dev)
 	}
 	return nil

@@ -9,10 +9,9 @@ import (
 // Database URL schemes.
 const (
 	sqlitePrefix = "sqlite:"
-	// sqliteDriver is modernc.org/sqlite's database/sql driver name. dbutil
-	// parses any name starting with "sqlite" as the SQLite dialect, so the
-	// same string serves as whatsmeow's dialect.
-	sqliteDriver   = "sqlite"
+	// sqliteDialect is what dbutil (and so whatsmeow) call SQLite; the
+	// driver is modernc.org/sqlite behind a statement cache (stmtcache.go).
+	sqliteDialect  = "sqlite"
 	postgresDriver = "pgx"
 	// postgresDialect is what dbutil (and so whatsmeow) call Postgres.
 	postgresDialect = "postgres"
@@ -50,7 +49,7 @@ func parseURL(url string) (target, error) {
 		if strings.Contains(path, "?") {
 			return target{}, fmt.Errorf("%w: sqlite path must not carry options", ErrUnsupportedURL)
 		}
-		return target{driver: sqliteDriver, dsn: "file:" + path + "?" + sqlitePragmas, dialect: sqliteDriver, path: path}, nil
+		return target{driver: cachedSQLiteDriver, dsn: "file:" + path + "?" + sqlitePragmas, dialect: sqliteDialect, path: path}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return target{driver: postgresDriver, dsn: url, dialect: postgresDialect}, nil
 	}

@@ -38,31 +38,3 @@ func (s *Store) batchPreKeys(dev *store.Device) {
 	}
 	dev.PreKeys = batchedPreKeys{PreKeyStore: dev.PreKeys, db: s.ours}
 }
-
-// plainKeys is the DeviceContainer of new devices when no master key is
-// set: whatsmeow's container, keeping a LID map the caller gave the device
-// and batching its pre-keys.
-type plainKeys struct{ s *Store }
-
-var _ store.DeviceContainer = plainKeys{}
-
-// PutDevice stores dev with whatsmeow's container.
-func (k plainKeys) PutDevice(ctx context.Context, dev *store.Device) error {
-	initialised, lids := dev.Initialized, dev.LIDs
-	if err := k.s.container.PutDevice(ctx, dev); err != nil {
-		return err
-	}
-	if !initialised && dev.Initialized {
-		if lids != nil {
-			dev.LIDs = lids
-		}
-		dev.Container = k
-		k.s.batchPreKeys(dev)
-	}
-	return nil
-}
-
-// DeleteDevice deletes dev with whatsmeow's container.
-func (k plainKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
-	return k.s.container.DeleteDevice(ctx, dev)
-}

@@ -156,7 +156,8 @@ func (s *Store) sealStores(dev *store.Device) {
 	if s.box == nil || dev.ID == nil {
 		return
 	}
-	if _, done := dev.Sessions.(sealedSessions); done {
+	// Sessions may carry the identity cache's wrapper on top: test SenderKeys.
+	if _, done := dev.SenderKeys.(sealedSenderKeys); done {
 		return
 	}
 	jid := dev.ID.String()

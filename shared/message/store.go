@@ -29,6 +29,42 @@ type Store struct {
 
 	mu     sync.Mutex
 	stream jetstream.Stream
+	// known is the last record and revision this process read or wrote per
+	// key: a status change tries its compare-and-set on it before reading
+	// the record again (a conflict reads it and retries, so a stale entry
+	// costs one round trip, never a wrong update).
+	known map[string]known
+}
+
+// known is a record at a revision.
+type known struct {
+	rec Record
+	rev uint64
+}
+
+// knownSize bounds Store.known; it starts over when full.
+const knownSize = 4096
+
+func (s *Store) remember(key string, rec Record, rev uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known == nil || len(s.known) >= knownSize {
+		s.known = make(map[string]known)
+	}
+	s.known[key] = known{rec, rev}
+}
+
+func (s *Store) recall(key string) (known, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.known[key]
+	return k, ok
+}
+
+func (s *Store) forget(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.known, key)
 }
 
 // NewStore returns a Store over the messages bucket.
@@ -56,7 +92,8 @@ func (s *Store) CreatePending(ctx context.Context, tenant, session string, rec R
 			return Record{}, false, fmt.Errorf("message: store text: %w", err)
 		}
 	}
-	_, err = s.kv.Create(ctx, subject.MessageKey(tenant, session, rec.ID), body)
+	key := subject.MessageKey(tenant, session, rec.ID)
+	rev, err := s.kv.Create(ctx, key, body)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		cur, _, gerr := s.record(ctx, tenant, session, rec.ID)
 		return cur, false, gerr
@@ -64,6 +101,7 @@ func (s *Store) CreatePending(ctx context.Context, tenant, session string, rec R
 	if err != nil {
 		return Record{}, false, fmt.Errorf("message: create: %w", err)
 	}
+	s.remember(key, rec, rev)
 	return rec, true, nil
 }
 
@@ -93,8 +131,10 @@ func (s *Store) Status(ctx context.Context, tenant, session, id string) (Record,
 }
 
 func (s *Store) record(ctx context.Context, tenant, session, id string) (Record, uint64, error) {
-	e, err := s.kv.Get(ctx, subject.MessageKey(tenant, session, id))
+	key := subject.MessageKey(tenant, session, id)
+	e, err := s.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		s.forget(key)
 		return Record{}, 0, ErrNotFound
 	}
 	if err != nil {
@@ -104,6 +144,7 @@ func (s *Store) record(ctx context.Context, tenant, session, id string) (Record,
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
 		return Record{}, 0, fmt.Errorf("message: decode: %w", err)
 	}
+	s.remember(key, rec, e.Revision())
 	return rec, e.Revision(), nil
 }
 
@@ -112,10 +153,18 @@ func (s *Store) record(ctx context.Context, tenant, session, id string) (Record,
 // moved. Concurrent changes (a receipt racing the send's own update) are
 // retried.
 func (s *Store) Advance(ctx context.Context, tenant, session, id string, next Status, reason string, now time.Time) (Record, Status, bool, error) {
+	key := subject.MessageKey(tenant, session, id)
 	for attempt := 0; ; attempt++ {
-		rec, rev, err := s.record(ctx, tenant, session, id)
-		if err != nil {
-			return Record{}, "", false, err
+		k, ok := s.recall(key)
+		if !ok || attempt > 0 {
+			var err error
+			if k.rec, k.rev, err = s.record(ctx, tenant, session, id); err != nil {
+				return Record{}, "", false, err
+			}
+		}
+		rec, rev := k.rec, k.rev
+		if !rec.Status.Advances(next) && attempt == 0 && ok {
+			continue // what this process knew may be old: read it
 		}
 		prev := rec.Status
 		if !prev.Advances(next) {
@@ -129,8 +178,13 @@ func (s *Store) Advance(ctx context.Context, tenant, session, id string, next St
 		if err != nil {
 			return Record{}, "", false, fmt.Errorf("message: encode: %w", err)
 		}
-		_, err = s.kv.Update(ctx, subject.MessageKey(tenant, session, id), body, rev)
+		nrev, err := s.kv.Update(ctx, key, body, rev)
 		if err == nil {
+			if next.Final() {
+				s.forget(key)
+			} else {
+				s.remember(key, rec, nrev)
+			}
 			return rec, prev, true, nil
 		}
 		if attempt >= maxCASAttempts || !isConflict(err) {
@@ -151,19 +205,16 @@ func (s *Store) Text(ctx context.Context, tenant, session, id string) (text stri
 // EraseText deletes a message's text (every copy). No error when there is
 // none.
 func (s *Store) EraseText(ctx context.Context, tenant, session, id string) error {
-	for {
-		m, err := s.text(ctx, tenant, session, id)
-		if err != nil || m == nil {
-			return err
-		}
-		st, err := s.textStream(ctx)
-		if err != nil {
-			return err
-		}
-		if err := st.SecureDeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return fmt.Errorf("message: erase text: %w", err)
-		}
+	st, err := s.textStream(ctx)
+	if err != nil {
+		return err
 	}
+	// One purge by subject removes every copy; the stream is in memory, so
+	// nothing of the text is left on disk to overwrite.
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject(subject.MessageText(tenant, session, id))); err != nil {
+		return fmt.Errorf("message: erase text: %w", err)
+	}
+	return nil
 }
 
 // text reads the stored text of a message, or nil when there is none.
