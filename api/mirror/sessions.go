@@ -137,12 +137,30 @@ func (t *sessionTable) setLocked(key string, e *sessionEntry) {
 		idx = &tenantIndex{byID: map[string]*sessionEntry{}}
 		t.tenants[e.rec.Tenant] = idx
 	}
-	if e.visible() {
-		idx.byID[e.rec.ID] = e
-	} else {
+	prev := idx.byID[e.rec.ID]
+	if !e.visible() {
 		delete(idx.byID, e.rec.ID)
+		idx.dirty = true
+		return
 	}
-	idx.dirty = true
+	idx.byID[e.rec.ID] = e
+	// A new revision of a listed record (a status change, mostly) keeps its
+	// place: swap it in, so a restart's thousands of writes do not re-sort
+	// the tenant for every page read in between.
+	if prev == nil || idx.dirty || !prev.rec.CreatedAt.Equal(e.rec.CreatedAt) || !idx.swapSorted(prev, e) {
+		idx.dirty = true
+	}
+}
+
+// swapSorted replaces prev by next in the sorted list, where they sort
+// alike; it reports false when prev is not there.
+func (idx *tenantIndex) swapSorted(prev, next *sessionEntry) bool {
+	i, ok := slices.BinarySearchFunc(idx.sorted, prev, compareEntries)
+	if !ok || idx.sorted[i] != prev {
+		return false
+	}
+	idx.sorted[i] = next
+	return true
 }
 
 func (t *sessionTable) removeLocked(key string) {
@@ -204,13 +222,16 @@ func sortEntries(m map[string]*sessionEntry) []*sessionEntry {
 	for _, e := range m {
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b *sessionEntry) int {
-		if c := a.rec.CreatedAt.Compare(b.rec.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.rec.ID, b.rec.ID)
-	})
+	slices.SortFunc(out, compareEntries)
 	return out
+}
+
+// compareEntries orders records by creation time, then id.
+func compareEntries(a, b *sessionEntry) int {
+	if c := a.rec.CreatedAt.Compare(b.rec.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.rec.ID, b.rec.ID)
 }
 
 // nameTaken reports whether a visible record of tenant other than id has name.

@@ -125,3 +125,45 @@ func TestPageOrderAndResync(t *testing.T) {
 		t.Fatalf("after resync %d sessions", total)
 	}
 }
+
+// TestPageSeesUpdatesInPlace: a new revision of a listed record shows in the
+// next page without a re-sort, in the same place; a record with a new
+// creation time or a deleted one moves or leaves.
+func TestPageSeesUpdatesInPlace(t *testing.T) {
+	tb := newSessionTable(zap.NewNop(), session.Codec{})
+	base := time.Unix(1_700_000_000, 0)
+	rev := uint64(0)
+	set := func(id string, at time.Duration, status session.Status, desired session.Desired) {
+		rev++
+		tb.apply(put(session.Record{Tenant: "t", ID: id, CreatedAt: base.Add(at), Desired: desired,
+			State: session.State{Status: status}}, rev))
+	}
+	for i, id := range []string{"a", "b", "c", "d"} {
+		set(id, time.Duration(i)*time.Second, session.StatusStarting, session.DesiredRunning)
+	}
+	order := func() string {
+		recs, _ := tb.page("t", 0, 10)
+		out := ""
+		for _, r := range recs {
+			out += r.ID + ":" + string(r.State.Status)[:1] + " "
+		}
+		return out
+	}
+	if got := order(); got != "a:S b:S c:S d:S " {
+		t.Fatalf("first page %q", got)
+	}
+	set("c", 2*time.Second, session.StatusWorking, session.DesiredRunning)
+	set("a", 0, session.StatusWorking, session.DesiredRunning)
+	if got := order(); got != "a:W b:S c:W d:S " {
+		t.Fatalf("after status changes %q", got)
+	}
+	set("b", 9*time.Second, session.StatusWorking, session.DesiredRunning)
+	set("d", 3*time.Second, session.StatusWorking, session.DesiredDeleted)
+	if got := order(); got != "a:W c:W b:W " {
+		t.Fatalf("after a move and a delete %q", got)
+	}
+	set("c", 2*time.Second, session.StatusStopped, session.DesiredRunning)
+	if got := order(); got != "a:W c:S b:W " {
+		t.Fatalf("after another change %q", got)
+	}
+}

@@ -125,16 +125,20 @@ func (s *Service) replay(ctx context.Context, tenant, id, key string) (session.R
 
 // store checks the name and creates the record, under createMu so that two
 // creates in this process cannot take the same name. (Two api processes
-// may still race on a name; ids are unique by the KV create.)
+// may still race on a name; ids are unique by the KV create.) A create
+// without a name has nothing to check and does not wait for the lock: with
+// it, every create of the process queued behind one KV round trip at a time.
 func (s *Service) store(ctx context.Context, rec session.Record) (uint64, error) {
 	body, err := s.cfg.Codec.Encode(rec)
 	if err != nil {
 		return 0, fmt.Errorf("sessions: %w", err)
 	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if rec.Config.Name != "" && s.cfg.Mirror.NameTaken(rec.Tenant, rec.Config.Name, rec.ID) {
-		return 0, ErrNameExists
+	if rec.Config.Name != "" {
+		s.createMu.Lock()
+		defer s.createMu.Unlock()
+		if s.cfg.Mirror.NameTaken(rec.Tenant, rec.Config.Name, rec.ID) {
+			return 0, ErrNameExists
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
 	defer cancel()

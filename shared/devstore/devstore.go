@@ -17,6 +17,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/store/sqlstore/upgrades"
 	"go.mau.fi/whatsmeow/types"
 	"go.uber.org/zap"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -24,6 +25,10 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/devstore/walog"
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
 )
+
+// whatsmeowVersionTable is whatsmeow's schema version table (as
+// sqlstore.NewWithDB names it).
+const whatsmeowVersionTable = "whatsmeow_version"
 
 // Pool sizes. SQLite serialises writers anyway; Postgres connections are
 // shared by every client of a worker.
@@ -104,7 +109,11 @@ func Open(ctx context.Context, databaseURL string, log *zap.Logger) (*Store, err
 	}
 	ours.UpgradeTable = upgradeTable
 	ours.VersionTable = versionTable
-	container := sqlstore.NewWithDB(db, t.dialect, walog.New(log.Named("whatsmeow")))
+	// whatsmeow's tables through a child of ours: one transaction context, so
+	// writes of both (a device and its sealed keys, a batch of pre-keys)
+	// can share one transaction.
+	container := sqlstore.NewWithWrappedDB(ours.Child(whatsmeowVersionTable, upgrades.Table, nil),
+		walog.New(log.Named("whatsmeow")))
 	if err := upgrade(ctx, db, t, container, ours); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -18,8 +18,11 @@ const (
 )
 
 // sqlitePragmas are required for whatsmeow (foreign keys, checked at upgrade)
-// and for many concurrent clients (WAL, busy timeout).
-const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+// and for many concurrent clients (WAL, busy timeout). Transactions begin
+// IMMEDIATE: a deferred one that reads first and then writes cannot wait
+// for the write lock when another connection committed meanwhile
+// (SQLITE_BUSY_SNAPSHOT fails at once, the busy timeout does not apply).
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
 // ErrUnsupportedURL is returned for a database URL that is neither sqlite:
 // nor postgres.

@@ -18,7 +18,12 @@ const (
 		ON CONFLICT (tenant, session) DO UPDATE
 			SET device_jid=excluded.device_jid, linked_at=excluded.linked_at`
 	unlinkQuery = `DELETE FROM switchboard_session_devices WHERE tenant=$1 AND session=$2`
-	linkedQuery = `SELECT device_jid FROM switchboard_session_devices WHERE tenant=$1 AND session=$2`
+	// linkedQuery reads the linked device and its sealed keys (NULL when not
+	// sealed) in one statement: a restart loads thousands of devices.
+	linkedQuery = `
+		SELECT l.device_jid, k.sealed FROM switchboard_session_devices l
+		LEFT JOIN switchboard_device_keys k ON k.device_jid = l.device_jid
+		WHERE l.tenant=$1 AND l.session=$2`
 )
 
 // Link records that tenant/session is linked to the device jid, replacing an
@@ -46,8 +51,11 @@ func (s *Store) Unlink(ctx context.Context, tenant, session string) error {
 // when there is no link or when the device row is gone (whatsmeow deletes it
 // when the phone logs the device out).
 func (s *Store) DeviceFor(ctx context.Context, tenant, session string) (*store.Device, error) {
-	var raw string
-	err := s.ours.QueryRow(ctx, linkedQuery, tenant, session).Scan(&raw)
+	var (
+		raw    string
+		sealed []byte
+	)
+	err := s.ours.QueryRow(ctx, linkedQuery, tenant, session).Scan(&raw, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -64,9 +72,10 @@ func (s *Store) DeviceFor(ctx context.Context, tenant, session string) (*store.D
 	if dev == nil {
 		return nil, nil
 	}
-	if err := s.unseal(ctx, dev); err != nil {
+	if err := s.unseal(ctx, dev, sealed); err != nil {
 		return nil, err
 	}
 	cacheStores(dev)
+	s.batchPreKeys(dev)
 	return dev, nil
 }

@@ -1,12 +1,14 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.mau.fi/util/dbutil"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/types"
 
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 )
@@ -34,5 +36,22 @@ func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
 
 // attach gives dev its own LID map.
 func (m *lidMaps) attach(dev *store.Device) {
-	dev.LIDs = sqlstore.NewCachedLIDMap(m.db)
+	dev.LIDs = readFirstLIDMap{sqlstore.NewCachedLIDMap(m.db)}
+}
+
+// readFirstLIDMap reads a LID↔PN pair before storing it and writes only
+// when the database does not hold it yet. whatsmeow stores the device's own
+// pair on every login, into a map whose cache is empty after a restart: as
+// a write transaction, every login of a restart queued for SQLite's single
+// writer; as a read, they run side by side.
+type readFirstLIDMap struct {
+	*sqlstore.CachedLIDMap
+}
+
+// PutLIDMapping stores lid↔pn unless the database already holds it.
+func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
+	if have, err := m.GetLIDForPN(ctx, pn); err == nil && !have.IsEmpty() && have.User == lid.User {
+		return nil
+	}
+	return m.CachedLIDMap.PutLIDMapping(ctx, lid, pn)
 }

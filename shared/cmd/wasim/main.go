@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/shared/logging"
+	"github.com/switchboard-gw/switchboard/shared/profiling"
 	"github.com/switchboard-gw/switchboard/shared/wasim"
 )
 
@@ -24,12 +26,13 @@ func main() {
 
 func run() error {
 	cfg := wasim.Config{}
-	var level string
+	var level, pprofAddr string
 	flag.StringVar(&cfg.WSAddr, "ws-addr", wasim.DefaultWSAddr, "websocket listen address (port 0 = free port)")
 	flag.StringVar(&cfg.ControlAddr, "control-addr", wasim.DefaultControlAddr, "control API listen address (port 0 = free port)")
 	flag.IntVar(&cfg.QRRefs, "qr-refs", wasim.DefaultQRRefs, "QR refs per pair-device IQ (6 like WhatsApp; 1-2 for short QR timeouts)")
 	flag.StringVar(&cfg.StateFile, "state-file", "", "keep accounts and linked devices in this JSON file (0600) across restarts; empty = memory only")
 	flag.StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
+	flag.StringVar(&pprofAddr, "pprof-addr", os.Getenv("WASIM_PPROF_ADDR"), "serve Go's pprof (/debug/pprof/) here, keep it on loopback; default $WASIM_PPROF_ADDR (empty = off)")
 	flag.Parse()
 
 	log, err := logging.New(level, os.Getenv("SWITCHBOARD_LOG_FORMAT"))
@@ -38,6 +41,10 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 	cfg.Logger = log
+	prof, err := profiling.Start(pprofAddr, log)
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -53,5 +60,5 @@ func run() error {
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return sim.Stop(stopCtx)
+	return errors.Join(sim.Stop(stopCtx), prof.Stop(stopCtx))
 }

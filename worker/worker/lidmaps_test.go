@@ -1,0 +1,49 @@
+package worker
+
+import (
+	"context"
+	"testing"
+
+	"go.mau.fi/whatsmeow/types"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
+)
+
+// TestReadFirstLIDMap: a pair already stored is not written again, a
+// changed pair is, and a fresh map (a restart) reads what the first stored.
+func TestReadFirstLIDMap(t *testing.T) {
+	devstoretest.ForEach(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		ds, err := devstore.Open(ctx, url, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ds.Close()
+		maps, err := newLIDMaps(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pn := types.NewJID("15550401", types.DefaultUserServer)
+		lid1 := types.NewJID("900001", types.HiddenUserServer)
+		lid2 := types.NewJID("900002", types.HiddenUserServer)
+		dev := ds.NewDevice()
+		maps.attach(dev)
+		a := dev.LIDs.(readFirstLIDMap)
+		for _, lid := range []types.JID{lid1, lid1, lid2} {
+			if err := a.PutLIDMapping(ctx, lid, pn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		maps.attach(dev) // a restart: empty cache
+		got, err := dev.LIDs.GetLIDForPN(ctx, pn)
+		if err != nil || got.User != lid2.User {
+			t.Fatalf("after restart: %v %v, want %v", got, err, lid2)
+		}
+		var n int
+		if err := ds.DB().QueryRowContext(ctx, "SELECT count(*) FROM whatsmeow_lid_map WHERE pn=$1", pn.User).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d rows for the pn (%v), want 1", n, err)
+		}
+	})
+}
