@@ -52,7 +52,9 @@ func (k *closableKV) closeAll() {
 // dropped update's stale one.
 func TestBurstAndClosedWatchConverge(t *testing.T) {
 	_, nc := natstest.Start(t)
-	js, err := jetstream.New(nc)
+	const n = 12000
+	// Every publish of the burst may be outstanding at once (no stall).
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,6 @@ func TestBurstAndClosedWatchConverge(t *testing.T) {
 	}
 	defer func() { _ = m.Stop(ctx) }()
 
-	const n = 12000
 	put := func(i int, name string) {
 		id := fmt.Sprintf("s%d", i)
 		body, _ := json.Marshal(session.Record{Tenant: "t", ID: id, Config: session.Config{Name: name}, Desired: session.DesiredRunning})
