@@ -120,9 +120,7 @@ func (k sealedKeys) putDevice(ctx context.Context, dev *store.Device) error {
 			dev.LIDs = shadow.LIDs
 		}
 		dev.Container, dev.Initialized = k, true
-		k.s.sealStores(dev)
-		cacheStores(dev)
-		k.s.batchPreKeys(dev)
+		k.s.wrapStores(dev)
 	}
 	return nil
 }
@@ -186,4 +184,38 @@ func (s *Store) unseal(ctx context.Context, dev *store.Device, sealed []byte) er
 // keyPair copies a private and a public key out of a sealed plaintext.
 func keyPair(priv, pub []byte) *keys.KeyPair {
 	return &keys.KeyPair{Priv: (*[32]byte)(bytes.Clone(priv)), Pub: (*[32]byte)(bytes.Clone(pub))}
+}
+
+// plainKeys is the DeviceContainer of new devices when no master key is set:
+// whatsmeow's, plus the identity cache and batched pre-keys (prekeys.go) once
+// pairing initialised the device, which keeps a LID map its caller gave it.
+type plainKeys struct{ s *Store }
+
+var _ store.DeviceContainer = plainKeys{}
+
+func (k plainKeys) PutDevice(ctx context.Context, dev *store.Device) error {
+	fresh, lids := !dev.Initialized, dev.LIDs
+	if err := k.s.container.PutDevice(ctx, dev); err != nil {
+		return err
+	}
+	if fresh {
+		if lids != nil { // a LID map the caller gave the device is kept
+			dev.LIDs = lids
+		}
+		k.s.wrapStores(dev)
+	}
+	return nil
+}
+
+func (k plainKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
+	return k.s.container.DeleteDevice(ctx, dev)
+}
+
+// wrapStores puts Switchboard's layers over an initialised device's stores,
+// each once: sealing (with a master key), the identity cache, batched
+// pre-keys.
+func (s *Store) wrapStores(dev *store.Device) {
+	s.sealStores(dev)
+	cacheStores(dev)
+	s.batchPreKeys(dev)
 }

@@ -168,29 +168,3 @@ func cacheStores(dev *store.Device) {
 	dev.Sessions = migratingSessions{dev.Sessions, c}
 	dev.EventBuffer = decryptionTxn{dev.EventBuffer}
 }
-
-// plainKeys is the DeviceContainer of new devices when no master key is set:
-// whatsmeow's, plus the identity cache and batched pre-keys (prekeys.go) once
-// pairing initialised the device, which keeps a LID map its caller gave it.
-type plainKeys struct{ s *Store }
-
-var _ store.DeviceContainer = plainKeys{}
-
-func (k plainKeys) PutDevice(ctx context.Context, dev *store.Device) error {
-	fresh, lids := !dev.Initialized, dev.LIDs
-	if err := k.s.container.PutDevice(ctx, dev); err != nil {
-		return err
-	}
-	if fresh {
-		if lids != nil { // a LID map the caller gave the device is kept
-			dev.LIDs = lids
-		}
-		cacheStores(dev)
-		k.s.batchPreKeys(dev)
-	}
-	return nil
-}
-
-func (k plainKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
-	return k.s.container.DeleteDevice(ctx, dev)
-}

@@ -75,7 +75,6 @@ func (s *Store) DeviceFor(ctx context.Context, tenant, session string) (*store.D
 	if err := s.unseal(ctx, dev, sealed); err != nil {
 		return nil, err
 	}
-	cacheStores(dev)
-	s.batchPreKeys(dev)
+	s.wrapStores(dev)
 	return dev, nil
 }
