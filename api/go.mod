@@ -68,3 +68,6 @@ replace github.com/switchboard-gw/switchboard/shared => ../shared
 
 // Patched whatsmeow (smaller per-client buffers); see shared/third_party/whatsmeow/PATCH.md.
 replace go.mau.fi/whatsmeow => ../shared/third_party/whatsmeow
+
+// Patched copy: Debug logging off unless set up (shared/third_party/libsignal/PATCH.md).
+replace go.mau.fi/libsignal => ../shared/third_party/libsignal

@@ -64,3 +64,6 @@ require (
 
 // Patched whatsmeow (smaller per-client buffers); see shared/third_party/whatsmeow/PATCH.md.
 replace go.mau.fi/whatsmeow => ./third_party/whatsmeow
+
+// Patched copy: Debug logging off unless set up (third_party/libsignal/PATCH.md).
+replace go.mau.fi/libsignal => ./third_party/libsignal

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -142,6 +144,7 @@ func BenchmarkSendThroughput(b *testing.B) {
 			var accepts []time.Duration
 			base := sim.InboundStats().Received
 			b.ResetTimer()
+			stopProfile := profileTimed(b)
 			cpu0 := cpuTime()
 			start := time.Now()
 			s.run(b, n, 32, 0, func(_ int, _ string, _ time.Time, d time.Duration) {
@@ -152,6 +155,7 @@ func BenchmarkSendThroughput(b *testing.B) {
 			s.waitReceived(b, base+perMessage*n, 2*time.Minute)
 			took := time.Since(start)
 			cpu := cpuTime() - cpu0
+			stopProfile()
 			b.StopTimer()
 			b.ReportMetric(float64(n)/took.Seconds(), "msgs/s")
 			// CPU time of the whole process (gateway, simulator and the
@@ -210,6 +214,27 @@ func pct(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// profileTimed writes a CPU profile of a benchmark's timed part (without
+// its warm-up) to $SEND_BENCH_CPUPROFILE when that is set; the returned
+// function stops it.
+func profileTimed(b *testing.B) func() {
+	path := os.Getenv("SEND_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // cpuTime is the user and system CPU time this process used so far.

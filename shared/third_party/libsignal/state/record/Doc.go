@@ -1,0 +1,3 @@
+// Package record provides the state and record of an ongoing double
+// ratchet session.
+package record
