@@ -57,7 +57,11 @@ func (s *Service) Send(ctx context.Context, tenant, id string, in SendInput) (me
 		CreatedAt: now, UpdatedAt: now, Logging: rec.Config.MessageLogging,
 	}
 	opCtx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
-	stored, created, err := s.cfg.Messages.CreatePending(opCtx, tenant, id, msg, in.Text)
+	create := s.cfg.Messages.CreatePending
+	if in.IdempotencyKey == "" {
+		create = s.cfg.Messages.CreateNew // a random id: no earlier attempt to find
+	}
+	stored, created, err := create(opCtx, tenant, id, msg, in.Text)
 	cancel()
 	if err != nil {
 		return message.Record{}, s.natsErr("store message", err)

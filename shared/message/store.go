@@ -75,16 +75,24 @@ func NewStore(js jetstream.JetStream, kv jetstream.KeyValue) *Store {
 // CreatePending stores rec (status pending) and its text unless a record
 // with its id exists; it returns the stored record and whether it is new.
 func (s *Store) CreatePending(ctx context.Context, tenant, session string, rec Record, text string) (Record, bool, error) {
-	body, err := json.Marshal(rec)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("message: encode: %w", err)
-	}
 	// A retry of a message already accepted must not store its text again
 	// (it may have been erased after delivery).
 	if cur, _, err := s.record(ctx, tenant, session, rec.ID); err == nil {
 		return cur, false, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return Record{}, false, err
+	}
+	return s.CreateNew(ctx, tenant, session, rec, text)
+}
+
+// CreateNew is CreatePending for an id nobody can have used yet (one drawn
+// at random, not derived from an idempotency key): it skips the read for a
+// retry, one round trip less. Should the id exist after all, the record is
+// left alone and returned as CreatePending would.
+func (s *Store) CreateNew(ctx context.Context, tenant, session string, rec Record, text string) (Record, bool, error) {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("message: encode: %w", err)
 	}
 	if text != "" {
 		if _, err := s.js.Publish(ctx, subject.MessageText(tenant, session, rec.ID), []byte(text),

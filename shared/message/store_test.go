@@ -96,3 +96,27 @@ func TestEraseTextRemovesEveryCopy(t *testing.T) {
 		t.Fatalf("erasing nothing: %v", err)
 	}
 }
+
+// CreateNew stores a record and its text without looking for an earlier
+// attempt, and still never overwrites a record whose id exists.
+func TestCreateNewKeepsAnExistingRecord(t *testing.T) {
+	ctx := context.Background()
+	a, w, _ := stores(t)
+	now := time.Now()
+	rec := message.Record{ID: "3EB0CCC", Direction: message.Outbound, To: "1@s.whatsapp.net", Status: message.StatusPending, CreatedAt: now, UpdatedAt: now}
+	if _, created, err := a.CreateNew(ctx, "t", "s", rec, "first"); err != nil || !created {
+		t.Fatalf("create: %v %v", created, err)
+	}
+	if got, err := w.Get(ctx, "t", "s", rec.ID); err != nil || got.Text != "first" || got.Status != message.StatusPending {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	if _, _, _, err := w.Advance(ctx, "t", "s", rec.ID, message.StatusSent, "", now); err != nil {
+		t.Fatal(err)
+	}
+	again := rec
+	again.To = "2@s.whatsapp.net"
+	got, created, err := a.CreateNew(ctx, "t", "s", again, "second")
+	if err != nil || created || got.Status != message.StatusSent || got.To != rec.To {
+		t.Fatalf("create over an existing id: %+v created=%v err=%v", got, created, err)
+	}
+}
