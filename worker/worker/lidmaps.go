@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.mau.fi/util/dbutil"
@@ -36,7 +38,7 @@ func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
 
 // attach gives dev its own LID map.
 func (m *lidMaps) attach(dev *store.Device) {
-	dev.LIDs = readFirstLIDMap{sqlstore.NewCachedLIDMap(m.db)}
+	dev.LIDs = readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: &noLIDs{}}
 }
 
 // readFirstLIDMap reads a LID↔PN pair before storing it and writes only
@@ -44,14 +46,104 @@ func (m *lidMaps) attach(dev *store.Device) {
 // pair on every login, into a map whose cache is empty after a restart: as
 // a write transaction, every login of a restart queued for SQLite's single
 // writer; as a read, they run side by side.
+//
+// It also remembers, for a while, the numbers the database holds no LID for
+// (noLIDs): whatsmeow's map caches only the pairs it found, and asks the
+// database again, under the map's write lock, for every message to a number
+// without a LID.
 type readFirstLIDMap struct {
 	*sqlstore.CachedLIDMap
+	none *noLIDs
 }
 
 // PutLIDMapping stores lid↔pn unless the database already holds it.
 func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
+	m.none.forget(pn.User)
 	if have, err := m.GetLIDForPN(ctx, pn); err == nil && !have.IsEmpty() && have.User == lid.User {
 		return nil
 	}
 	return m.CachedLIDMap.PutLIDMapping(ctx, lid, pn)
+}
+
+// PutManyLIDMappings stores pairs; their numbers have a LID from now on.
+func (m readFirstLIDMap) PutManyLIDMappings(ctx context.Context, pairs []store.LIDMapping) error {
+	for _, p := range pairs {
+		m.none.forget(p.PN.User)
+	}
+	return m.CachedLIDMap.PutManyLIDMappings(ctx, pairs)
+}
+
+// GetLIDForPN answers "none" for a number recently found without a LID.
+func (m readFirstLIDMap) GetLIDForPN(ctx context.Context, pn types.JID) (types.JID, error) {
+	if pn.Server == types.DefaultUserServer && m.none.has(pn.User) {
+		return types.JID{}, nil
+	}
+	lid, err := m.CachedLIDMap.GetLIDForPN(ctx, pn)
+	if err == nil && lid.IsEmpty() {
+		m.none.add(pn.User)
+	}
+	return lid, err
+}
+
+// GetManyLIDsForPNs asks the database only for numbers not recently found
+// without a LID.
+func (m readFirstLIDMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (map[types.JID]types.JID, error) {
+	ask := make([]types.JID, 0, len(pns))
+	for _, pn := range pns {
+		if pn.Server != types.DefaultUserServer || !m.none.has(pn.User) {
+			ask = append(ask, pn)
+		}
+	}
+	got, err := m.CachedLIDMap.GetManyLIDsForPNs(ctx, ask)
+	if err != nil {
+		return got, err
+	}
+	for _, pn := range ask {
+		if _, ok := got[pn]; !ok && pn.Server == types.DefaultUserServer {
+			m.none.add(pn.User)
+		}
+	}
+	return got, nil
+}
+
+// noLIDsTTL bounds how long a number is taken to have no LID without
+// asking the database again: another session (or process) sharing the
+// database may have stored its LID meanwhile. This session's own writes
+// clear it at once.
+const noLIDsTTL = time.Minute
+
+// noLIDsMax bounds the numbers remembered; the set starts over when full.
+const noLIDsMax = 4096
+
+// noLIDs is a session's set of numbers known to have no LID, emptied every
+// noLIDsTTL.
+type noLIDs struct {
+	mu    sync.Mutex
+	users map[string]struct{}
+	since time.Time
+}
+
+func (n *noLIDs) has(user string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if time.Since(n.since) > noLIDsTTL {
+		n.users = nil
+	}
+	_, ok := n.users[user]
+	return ok
+}
+
+func (n *noLIDs) add(user string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.users == nil || len(n.users) >= noLIDsMax || time.Since(n.since) > noLIDsTTL {
+		n.users, n.since = make(map[string]struct{}), time.Now()
+	}
+	n.users[user] = struct{}{}
+}
+
+func (n *noLIDs) forget(user string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.users, user)
 }

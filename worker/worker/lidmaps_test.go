@@ -47,3 +47,45 @@ func TestReadFirstLIDMap(t *testing.T) {
 		}
 	})
 }
+
+// TestNoLIDIsRemembered: a number found without a LID is not looked up
+// again (a row stored behind the map's back stays unseen for a while), and
+// the session's own write of its LID is seen at once.
+func TestNoLIDIsRemembered(t *testing.T) {
+	devstoretest.ForEach(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		ds, err := devstore.Open(ctx, url, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ds.Close()
+		maps, err := newLIDMaps(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pn := types.NewJID("15550402", types.DefaultUserServer)
+		pnDev := types.JID{User: pn.User, Server: pn.Server, Device: 3}
+		lid := types.NewJID("900003", types.HiddenUserServer)
+		dev := ds.NewDevice()
+		maps.attach(dev)
+		got, err := dev.LIDs.GetManyLIDsForPNs(ctx, []types.JID{pn, pnDev})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("no LID yet: %v %v", got, err)
+		}
+		// Stored elsewhere (another session's map): not asked for again.
+		if _, err := ds.DB().ExecContext(ctx, "INSERT INTO whatsmeow_lid_map (lid, pn) VALUES ($1, $2)", lid.User, pn.User); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := dev.LIDs.GetLIDForPN(ctx, pn); err != nil || !got.IsEmpty() {
+			t.Fatalf("remembered none: %v %v", got, err)
+		}
+		// This session's own write is seen at once, for every device of the number.
+		if err := dev.LIDs.PutLIDMapping(ctx, lid, pn); err != nil {
+			t.Fatal(err)
+		}
+		got, err = dev.LIDs.GetManyLIDsForPNs(ctx, []types.JID{pn, pnDev})
+		if err != nil || got[pn].User != lid.User || got[pnDev].User != lid.User || got[pnDev].Device != 3 {
+			t.Fatalf("after own write: %v %v", got, err)
+		}
+	})
+}
