@@ -36,9 +36,17 @@ func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
 	return &lidMaps{db: db}, nil
 }
 
-// attach gives dev its own LID map.
+// attach gives dev its own LID map, and its privacy tokens a cache that
+// the map's writes empty.
 func (m *lidMaps) attach(dev *store.Device) {
-	dev.LIDs = readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: &noLIDs{}}
+	tokens := &tokenCache{}
+	dev.LIDs = readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: &noLIDs{}, tokens: tokens}
+	if dev.PrivacyTokens != nil {
+		if c, ok := dev.PrivacyTokens.(cachedTokens); ok { // attached before: unwrap
+			dev.PrivacyTokens = c.PrivacyTokenStore
+		}
+		dev.PrivacyTokens = cachedTokens{dev.PrivacyTokens, tokens}
+	}
 }
 
 // readFirstLIDMap reads a LID↔PN pair before storing it and writes only
@@ -53,12 +61,14 @@ func (m *lidMaps) attach(dev *store.Device) {
 // without a LID.
 type readFirstLIDMap struct {
 	*sqlstore.CachedLIDMap
-	none *noLIDs
+	none   *noLIDs
+	tokens *tokenCache // privacy token lookups follow the map
 }
 
 // PutLIDMapping stores lid↔pn unless the database already holds it.
 func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
 	m.none.forget(pn.User)
+	m.tokens.clear()
 	if have, err := m.GetLIDForPN(ctx, pn); err == nil && !have.IsEmpty() && have.User == lid.User {
 		return nil
 	}
@@ -70,6 +80,7 @@ func (m readFirstLIDMap) PutManyLIDMappings(ctx context.Context, pairs []store.L
 	for _, p := range pairs {
 		m.none.forget(p.PN.User)
 	}
+	m.tokens.clear()
 	return m.CachedLIDMap.PutManyLIDMappings(ctx, pairs)
 }
 
