@@ -94,14 +94,26 @@ func (s *Store) CreateNew(ctx context.Context, tenant, session string, rec Recor
 	if err != nil {
 		return Record{}, false, fmt.Errorf("message: encode: %w", err)
 	}
+	// The text and the record are stored side by side (one round trip, not
+	// two); the caller publishes the command only once both are.
+	var textAck jetstream.PubAckFuture
 	if text != "" {
-		if _, err := s.js.Publish(ctx, subject.MessageText(tenant, session, rec.ID), []byte(text),
-			jetstream.WithMsgID("text/"+tenant+"/"+session+"/"+rec.ID)); err != nil {
+		textAck, err = s.js.PublishAsync(subject.MessageText(tenant, session, rec.ID), []byte(text),
+			jetstream.WithMsgID("text/"+tenant+"/"+session+"/"+rec.ID))
+		if err != nil {
 			return Record{}, false, fmt.Errorf("message: store text: %w", err)
 		}
 	}
 	key := subject.MessageKey(tenant, session, rec.ID)
 	rev, err := s.kv.Create(ctx, key, body)
+	if textAck != nil {
+		if terr := awaitAck(ctx, textAck); terr != nil {
+			if err == nil { // no record without its text
+				_ = s.kv.Purge(context.WithoutCancel(ctx), key, jetstream.LastRevision(rev))
+			}
+			return Record{}, false, fmt.Errorf("message: store text: %w", terr)
+		}
+	}
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		cur, _, gerr := s.record(ctx, tenant, session, rec.ID)
 		return cur, false, gerr
@@ -111,6 +123,18 @@ func (s *Store) CreateNew(ctx context.Context, tenant, session string, rec Recor
 	}
 	s.remember(key, rec, rev)
 	return rec, true, nil
+}
+
+// awaitAck waits for an asynchronous publish's acknowledgement.
+func awaitAck(ctx context.Context, f jetstream.PubAckFuture) error {
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Get returns a record with its text while the text is kept.
