@@ -166,6 +166,10 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 			MaxAge:     MessageTTL,
 			MaxBytes:   TextMaxBytes,
 			Discard:    jetstream.DiscardNew,
+			// One replica answers reads directly (no JetStream API round
+			// of JSON); with more, a follower could answer before it has a
+			// text just stored, so reads go through the leader.
+			AllowDirect: cfg.Replicas <= 1,
 		})
 		return err
 	}); err != nil {
