@@ -1,0 +1,163 @@
+package devstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.mau.fi/whatsmeow/proto/waAdv"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
+)
+
+// TestDevicesFor: the bulk load returns, for more sessions than one query
+// reads and across tenants, the devices DeviceFor returns one by one (keys,
+// account, names, the same stores), sealed or not, and leaves out sessions
+// without a usable device.
+func TestDevicesFor(t *testing.T) {
+	for _, sealed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sealed=%v", sealed), func(t *testing.T) {
+			devstoretest.ForEach(t, func(t *testing.T, url string) {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				s, err := devstore.Open(ctx, url, zaptest.NewLogger(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				if sealed {
+					s.SetBox(testBox(t))
+				}
+				var refs []devstore.SessionRef
+				link := func(tenant, session, raw string) {
+					jid, _ := types.ParseJID(raw)
+					dev := s.NewDevice()
+					dev.ID = &jid
+					dev.PushName = "name " + session
+					dev.Account = fakeAccount()
+					if err := dev.Save(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.Link(ctx, tenant, session, jid); err != nil {
+						t.Fatal(err)
+					}
+					refs = append(refs, devstore.SessionRef{Tenant: tenant, Session: session})
+				}
+				// 250 sessions in t1: two queries, the second one short.
+				for i := range 250 {
+					link("t1", fmt.Sprintf("s%d", i), fmt.Sprintf("1555%07d:1@s.whatsapp.net", i))
+				}
+				link("t2", "s0", "15559999999:2@s.whatsapp.net")
+				// No link; a link whose device row is gone.
+				refs = append(refs, devstore.SessionRef{Tenant: "t2", Session: "none"})
+				gone, _ := types.ParseJID("15558888888:3@s.whatsapp.net")
+				if err := s.Link(ctx, "t2", "gone", gone); err != nil {
+					t.Fatal(err)
+				}
+				refs = append(refs, devstore.SessionRef{Tenant: "t2", Session: "gone"})
+
+				got, err := s.DevicesFor(ctx, refs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 251 {
+					t.Fatalf("DevicesFor returned %d devices, want 251", len(got))
+				}
+				for _, r := range refs {
+					one, err := s.DeviceFor(ctx, r.Tenant, r.Session)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if one == nil {
+						if got[r] != nil {
+							t.Errorf("%v: bulk load has a device, DeviceFor none", r)
+						}
+						continue
+					}
+					sameDevice(t, r, got[r], one)
+				}
+			})
+		})
+	}
+}
+
+// TestDevicesForSkipsMissingKeys: a sealed device whose sealed row is gone
+// is left out of the bulk load, and DeviceFor says why.
+func TestDevicesForSkipsMissingKeys(t *testing.T) {
+	devstoretest.ForEach(t, func(t *testing.T, url string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s, err := devstore.Open(ctx, url, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.SetBox(testBox(t))
+		dev := pair(ctx, t, s, "15550701:1@s.whatsapp.net", "lost")
+		if _, err := s.DB().ExecContext(ctx, "DELETE FROM switchboard_device_keys WHERE device_jid=$1", dev.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+		ref := devstore.SessionRef{Tenant: "t1", Session: "lost"}
+		got, err := s.DevicesFor(ctx, []devstore.SessionRef{ref})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("DevicesFor = %v, %v; want nothing", got, err)
+		}
+		if _, err := s.DeviceFor(ctx, "t1", "lost"); err == nil {
+			t.Fatal("DeviceFor of a device without its keys: no error")
+		}
+	})
+}
+
+// sameDevice compares what a restart needs of two loads of one device.
+func sameDevice(t *testing.T, r devstore.SessionRef, got, want *store.Device) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%v: missing from the bulk load", r)
+		return
+	}
+	if *got.ID != *want.ID || got.LID != want.LID || got.RegistrationID != want.RegistrationID ||
+		got.PushName != want.PushName || got.Platform != want.Platform || got.BusinessName != want.BusinessName {
+		t.Errorf("%v: device fields differ: %+v vs %+v", r, got, want)
+	}
+	pairs := func(d *store.Device) [][]byte {
+		return [][]byte{d.NoiseKey.Priv[:], d.NoiseKey.Pub[:], d.IdentityKey.Priv[:], d.IdentityKey.Pub[:],
+			d.SignedPreKey.Priv[:], d.SignedPreKey.Pub[:], d.SignedPreKey.Signature[:], d.AdvSecretKey,
+			d.Account.Details, d.Account.AccountSignature, d.Account.AccountSignatureKey, d.Account.DeviceSignature}
+	}
+	g, w := pairs(got), pairs(want)
+	for i := range w {
+		if !bytes.Equal(g[i], w[i]) {
+			t.Errorf("%v: key material %d differs", r, i)
+		}
+	}
+	if got.SignedPreKey.KeyID != want.SignedPreKey.KeyID {
+		t.Errorf("%v: signed pre-key id %d, want %d", r, got.SignedPreKey.KeyID, want.SignedPreKey.KeyID)
+	}
+	if !got.Initialized || got.Log == nil {
+		t.Errorf("%v: not initialised", r)
+	}
+	for i, st := range [][2]any{
+		{got.Container, want.Container}, {got.Sessions, want.Sessions}, {got.Identities, want.Identities},
+		{got.PreKeys, want.PreKeys}, {got.SenderKeys, want.SenderKeys}, {got.AppStateKeys, want.AppStateKeys},
+		{got.MsgSecrets, want.MsgSecrets}, {got.LIDs, want.LIDs},
+	} {
+		if fmt.Sprintf("%T", st[0]) != fmt.Sprintf("%T", st[1]) {
+			t.Errorf("%v: store %d is %T, DeviceFor's %T", r, i, st[0], st[1])
+		}
+	}
+}
+
+// fakeAccount is a device's signed identity as pairing sets it, with
+// distinct bytes so that a mix-up shows.
+func fakeAccount() *waAdv.ADVSignedDeviceIdentity {
+	return &waAdv.ADVSignedDeviceIdentity{
+		Details: []byte{1, 2, 3}, AccountSignature: bytes.Repeat([]byte{4}, 64),
+		AccountSignatureKey: bytes.Repeat([]byte{5}, 32), DeviceSignature: bytes.Repeat([]byte{6}, 64),
+	}
+}
