@@ -142,9 +142,12 @@ func (s *Session) connect() error {
 		return nil
 	}
 	if s.client == nil {
-		dev, err := s.loadDevice()
-		if err != nil {
-			return err
+		dev := s.takePreloaded()
+		if dev == nil {
+			var err error
+			if dev, err = s.loadDevice(); err != nil {
+				return err
+			}
 		}
 		if dev == nil {
 			dev = s.deps.Devices.NewDevice() // registration
