@@ -12,4 +12,6 @@ func (w *Worker) SetQRWindow(d time.Duration) { w.deps.QRWindow = d }
 
 // WrapDevices puts wrap's result between the sessions and the device store;
 // call it before Start.
-func (w *Worker) WrapDevices(wrap func(devstore.Links) devstore.Links) { w.deps.Devices = wrap(w.deps.Devices) }
+func (w *Worker) WrapDevices(wrap func(devstore.Links) devstore.Links) {
+	w.deps.Devices = wrap(w.deps.Devices)
+}
