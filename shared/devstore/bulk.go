@@ -45,20 +45,29 @@ const bulkColumns = `
 // bulkQuery reads the linked devices of bulkChunk sessions of one tenant
 // ($1); a link to a device row that is gone yields no row, as DeviceFor
 // yields nil.
-var bulkQuery = func() string {
-	ph := make([]string, bulkChunk)
+var bulkQuery = `SELECT ` + bulkColumns + `
+	FROM switchboard_session_devices l
+	JOIN whatsmeow_device d ON d.jid = l.device_jid
+	LEFT JOIN switchboard_device_keys k ON k.device_jid = l.device_jid
+	WHERE l.tenant=$1 AND l.session IN (` + placeholders(2, bulkChunk) + `)`
+
+// preKeyCountQuery counts the uploaded pre-keys of bulkChunk devices, as
+// whatsmeow's UploadedPreKeyCount does for one.
+var preKeyCountQuery = `SELECT jid, COUNT(*) FROM whatsmeow_pre_keys WHERE uploaded=true AND jid IN (` +
+	placeholders(1, bulkChunk) + `) GROUP BY jid`
+
+// placeholders is "$from, …" for n parameters.
+func placeholders(from, n int) string {
+	ph := make([]string, n)
 	for i := range ph {
-		ph[i] = fmt.Sprintf("$%d", i+2)
+		ph[i] = fmt.Sprintf("$%d", from+i)
 	}
-	return `SELECT ` + bulkColumns + `
-		FROM switchboard_session_devices l
-		JOIN whatsmeow_device d ON d.jid = l.device_jid
-		LEFT JOIN switchboard_device_keys k ON k.device_jid = l.device_jid
-		WHERE l.tenant=$1 AND l.session IN (` + strings.Join(ph, ",") + `)`
-}()
+	return strings.Join(ph, ",")
+}
 
 // DevicesFor loads the linked devices of refs, as DeviceFor would one by
-// one. A session without a linked device, or whose device could not be
+// one, with their count of uploaded pre-keys (whatsmeow asks for it on
+// every login). A session without a linked device, or whose device could not be
 // restored (its keys missing or not opening), is absent from the result:
 // DeviceFor reports what is wrong with it. Only an error of a query fails
 // the call.
@@ -106,6 +115,10 @@ func (s *Store) loadChunk(ctx context.Context, tenant string, ids []string, out 
 	if err != nil {
 		return fmt.Errorf("devstore: devices for sessions: %w", err)
 	}
+	counts, err := s.uploadedPreKeys(ctx, devs)
+	if err != nil {
+		return err
+	}
 	// After the rows are closed: unsealing may write (a device sealed with
 	// a previous master key is sealed again).
 	for _, l := range devs {
@@ -117,9 +130,46 @@ func (s *Store) loadChunk(ctx context.Context, tenant string, ids []string, out 
 			continue // DeviceFor reports it when the session connects
 		}
 		s.wrapStores(l.dev)
+		seedPreKeyCount(l.dev, counts[l.dev.ID.String()])
 		out[SessionRef{Tenant: tenant, Session: l.session}] = l.dev
 	}
 	return nil
+}
+
+// uploadedPreKeys counts the uploaded pre-keys of devs (at most bulkChunk)
+// in one query, by device JID; a device without any is absent (0).
+func (s *Store) uploadedPreKeys(ctx context.Context, devs []bulkDevice) (map[string]int, error) {
+	out := make(map[string]int, len(devs))
+	if len(devs) == 0 {
+		return out, nil
+	}
+	args := make([]any, bulkChunk)
+	for i := range args {
+		args[i] = devs[min(i, len(devs)-1)].dev.ID.String()
+	}
+	rows, err := s.ours.Query(ctx, preKeyCountQuery, args...)
+	if err != nil {
+		return nil, fmt.Errorf("devstore: pre-key counts: %w", err)
+	}
+	for rows.Next() {
+		var (
+			jid string
+			n   int
+		)
+		if err := rows.Scan(&jid, &n); err != nil {
+			_ = rows.Close()
+			return nil, fmt.Errorf("devstore: pre-key counts: %w", err)
+		}
+		out[jid] = n
+	}
+	err = rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("devstore: pre-key counts: %w", err)
+	}
+	return out, nil
 }
 
 // scanner is one row of a query.

@@ -161,3 +161,76 @@ func fakeAccount() *waAdv.ADVSignedDeviceIdentity {
 		AccountSignatureKey: bytes.Repeat([]byte{5}, 32), DeviceSignature: bytes.Repeat([]byte{6}, 64),
 	}
 }
+
+// TestDevicesForPreKeyCount: a device loaded in bulk answers its first
+// UploadedPreKeyCount from the count loaded with it (no query: rows deleted
+// behind its back do not show), later ones from the database, and a pre-key
+// change before the first drops the loaded count.
+func TestDevicesForPreKeyCount(t *testing.T) {
+	devstoretest.ForEach(t, func(t *testing.T, url string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s, err := devstore.Open(ctx, url, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.SetBox(testBox(t))
+		var refs []devstore.SessionRef
+		for i, n := range []uint32{7, 0} {
+			id := fmt.Sprintf("pk%d", i)
+			dev := pair(ctx, t, s, fmt.Sprintf("1555070%d:1@s.whatsapp.net", i), id)
+			if n > 0 {
+				keys, err := dev.PreKeys.GetOrGenPreKeys(ctx, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := dev.PreKeys.MarkPreKeysAsUploaded(ctx, keys[len(keys)-1].KeyID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			refs = append(refs, devstore.SessionRef{Tenant: "t1", Session: id})
+		}
+		load := func() (*store.Device, *store.Device) {
+			got, err := s.DevicesFor(ctx, refs)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("DevicesFor = %d devices, %v", len(got), err)
+			}
+			return got[refs[0]], got[refs[1]]
+		}
+		count := func(dev *store.Device) int {
+			t.Helper()
+			n, err := dev.PreKeys.UploadedPreKeyCount(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		a, b := load()
+		if _, err := s.DB().ExecContext(ctx, "DELETE FROM whatsmeow_pre_keys WHERE jid=$1", a.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(a); n != 7 {
+			t.Errorf("first count = %d, want the loaded 7", n)
+		}
+		if n := count(a); n != 0 {
+			t.Errorf("second count = %d, want the database's 0", n)
+		}
+		if n := count(b); n != 0 {
+			t.Errorf("count of a device without pre-keys = %d", n)
+		}
+
+		// A change before the first question: the database answers.
+		_, b = load()
+		k, err := b.PreKeys.GetOrGenPreKeys(ctx, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.PreKeys.MarkPreKeysAsUploaded(ctx, k[len(k)-1].KeyID); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(b); n != 3 {
+			t.Errorf("count after an upload = %d, want 3", n)
+		}
+	})
+}
