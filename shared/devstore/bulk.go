@@ -56,6 +56,9 @@ var bulkQuery = `SELECT ` + bulkColumns + `
 var preKeyCountQuery = `SELECT jid, COUNT(*) FROM whatsmeow_pre_keys WHERE uploaded=true AND jid IN (` +
 	placeholders(1, bulkChunk) + `) GROUP BY jid`
 
+// lidQuery reads the LID map rows of bulkChunk phone numbers.
+var lidQuery = `SELECT lid, pn FROM whatsmeow_lid_map WHERE pn IN (` + placeholders(1, bulkChunk) + `)`
+
 // placeholders is "$from, …" for n parameters.
 func placeholders(from, n int) string {
 	ph := make([]string, n)
@@ -119,6 +122,10 @@ func (s *Store) loadChunk(ctx context.Context, tenant string, ids []string, out 
 	if err != nil {
 		return err
 	}
+	lids, err := s.storedLIDs(ctx, devs)
+	if err != nil {
+		return err
+	}
 	// After the rows are closed: unsealing may write (a device sealed with
 	// a previous master key is sealed again).
 	for _, l := range devs {
@@ -131,6 +138,9 @@ func (s *Store) loadChunk(ctx context.Context, tenant string, ids []string, out 
 		}
 		s.wrapStores(l.dev)
 		seedPreKeyCount(l.dev, counts[l.dev.ID.String()])
+		if pn := l.dev.ID.User; !l.dev.LID.IsEmpty() && lids[pn] == l.dev.LID.User {
+			l.dev.LIDs = StoredOwnLID{LIDStore: l.dev.LIDs, LID: l.dev.LID.User, PN: pn}
+		}
 		out[SessionRef{Tenant: tenant, Session: l.session}] = l.dev
 	}
 	return nil
@@ -168,6 +178,48 @@ func (s *Store) uploadedPreKeys(ctx context.Context, devs []bulkDevice) (map[str
 	}
 	if err != nil {
 		return nil, fmt.Errorf("devstore: pre-key counts: %w", err)
+	}
+	return out, nil
+}
+
+// StoredOwnLID is the LID map DevicesFor gives a device whose own LID↔PN
+// pair (user parts) the database already holds: whatsmeow stores that pair
+// on every login, and a caller that gives the device a map of its own can
+// skip that write (and the read that checks for it).
+type StoredOwnLID struct {
+	store.LIDStore
+	LID, PN string
+}
+
+// storedLIDs reads the LID map rows of the phone numbers of devs (at most
+// bulkChunk), LID by phone number (user parts).
+func (s *Store) storedLIDs(ctx context.Context, devs []bulkDevice) (map[string]string, error) {
+	out := make(map[string]string, len(devs))
+	if len(devs) == 0 {
+		return out, nil
+	}
+	args := make([]any, bulkChunk)
+	for i := range args {
+		args[i] = devs[min(i, len(devs)-1)].dev.ID.User
+	}
+	rows, err := s.ours.Query(ctx, lidQuery, args...)
+	if err != nil {
+		return nil, fmt.Errorf("devstore: lid map: %w", err)
+	}
+	for rows.Next() {
+		var lid, pn string
+		if err := rows.Scan(&lid, &pn); err != nil {
+			_ = rows.Close()
+			return nil, fmt.Errorf("devstore: lid map: %w", err)
+		}
+		out[pn] = lid
+	}
+	err = rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("devstore: lid map: %w", err)
 	}
 	return out, nil
 }

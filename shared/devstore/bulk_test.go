@@ -54,6 +54,26 @@ func TestDevicesFor(t *testing.T) {
 					link("t1", fmt.Sprintf("s%d", i), fmt.Sprintf("1555%07d:1@s.whatsapp.net", i))
 				}
 				link("t2", "s0", "15559999999:2@s.whatsapp.net")
+				// Two devices with a LID, one of them with its pair stored.
+				for i, store := range []bool{true, false} {
+					jid, _ := types.ParseJID(fmt.Sprintf("1555777000%d:1@s.whatsapp.net", i))
+					dev := s.NewDevice()
+					dev.ID, dev.Account = &jid, fakeAccount()
+					dev.LID = types.NewJID(fmt.Sprintf("7700%d", i), types.HiddenUserServer)
+					if err := dev.Save(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if store {
+						if err := s.Container().LIDMap.PutLIDMapping(ctx, dev.LID, jid.ToNonAD()); err != nil {
+							t.Fatal(err)
+						}
+					}
+					id := fmt.Sprintf("lid%d", i)
+					if err := s.Link(ctx, "t2", id, jid); err != nil {
+						t.Fatal(err)
+					}
+					refs = append(refs, devstore.SessionRef{Tenant: "t2", Session: id})
+				}
 				// No link; a link whose device row is gone.
 				refs = append(refs, devstore.SessionRef{Tenant: "t2", Session: "none"})
 				gone, _ := types.ParseJID("15558888888:3@s.whatsapp.net")
@@ -66,8 +86,14 @@ func TestDevicesFor(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(got) != 251 {
-					t.Fatalf("DevicesFor returned %d devices, want 251", len(got))
+				if len(got) != 253 {
+					t.Fatalf("DevicesFor returned %d devices, want 253", len(got))
+				}
+				for i, want := range []bool{true, false} {
+					own, ok := got[devstore.SessionRef{Tenant: "t2", Session: fmt.Sprintf("lid%d", i)}].LIDs.(devstore.StoredOwnLID)
+					if ok != want || (ok && (own.LID != "77000" || own.PN != "15557770000")) {
+						t.Errorf("lid%d: own pair marked %v (%+v), want %v", i, ok, own, want)
+					}
 				}
 				for _, r := range refs {
 					one, err := s.DeviceFor(ctx, r.Tenant, r.Session)
@@ -145,7 +171,7 @@ func sameDevice(t *testing.T, r devstore.SessionRef, got, want *store.Device) {
 	for i, st := range [][2]any{
 		{got.Container, want.Container}, {got.Sessions, want.Sessions}, {got.Identities, want.Identities},
 		{got.PreKeys, want.PreKeys}, {got.SenderKeys, want.SenderKeys}, {got.AppStateKeys, want.AppStateKeys},
-		{got.MsgSecrets, want.MsgSecrets}, {got.LIDs, want.LIDs},
+		{got.MsgSecrets, want.MsgSecrets},
 	} {
 		if fmt.Sprintf("%T", st[0]) != fmt.Sprintf("%T", st[1]) {
 			t.Errorf("%v: store %d is %T, DeviceFor's %T", r, i, st[0], st[1])

@@ -34,9 +34,15 @@ func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
 	return &lidMaps{db: db}, nil
 }
 
-// attach gives dev its own LID map.
+// attach gives dev its own LID map. A device loaded in bulk whose own pair
+// the database holds (devstore.StoredOwnLID) writes nor reads that pair
+// when it logs in.
 func (m *lidMaps) attach(dev *store.Device) {
-	dev.LIDs = readFirstLIDMap{sqlstore.NewCachedLIDMap(m.db)}
+	rf := readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db)}
+	if own, ok := dev.LIDs.(devstore.StoredOwnLID); ok {
+		rf.ownLID, rf.ownPN = own.LID, own.PN
+	}
+	dev.LIDs = rf
 }
 
 // readFirstLIDMap reads a LID↔PN pair before storing it and writes only
@@ -46,10 +52,16 @@ func (m *lidMaps) attach(dev *store.Device) {
 // writer; as a read, they run side by side.
 type readFirstLIDMap struct {
 	*sqlstore.CachedLIDMap
+	// ownLID and ownPN are the device's own pair as the database held it
+	// when the device was loaded ("" when not known).
+	ownLID, ownPN string
 }
 
 // PutLIDMapping stores lid↔pn unless the database already holds it.
 func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
+	if m.ownPN != "" && lid.User == m.ownLID && pn.User == m.ownPN {
+		return nil
+	}
 	if have, err := m.GetLIDForPN(ctx, pn); err == nil && !have.IsEmpty() && have.User == lid.User {
 		return nil
 	}
