@@ -28,9 +28,10 @@ import (
 // test machine (make bench-scale: 2,000 sessions back 5.7 s after a
 // restart, 10,000 after 32.5 s, ~330-400 a second once the api is up), so
 // the machine sets the pace, not the pacer; the pacer still keeps a restart
-// from dialling everything at once (connects beyond that capacity wait for
-// the device store, before they dial, not inside a handshake that could
-// time out).
+// from dialling everything at once, and connects beyond the machine's
+// capacity wait for a slot of the worker's cap on connects in flight
+// (sessions.ConnectsPerCPU), before they dial, not inside a handshake that
+// could time out.
 const (
 	DefaultRate    = 100.0
 	DefaultBurst   = 20
