@@ -26,7 +26,7 @@ import (
 // when it points at one and no rate is set) nothing is at stake but CPU.
 // 1,000 a second is above what one gateway logs in again on the two-core
 // test machine (make bench-scale: 2,000 sessions back 5.7 s after a
-// restart, 10,000 after 32.5 s, ~330-400 a second once the api is up), so
+// restart; 10,000 after 23-26 s, ~400-450 a second once the api is up), so
 // the machine sets the pace, not the pacer; the pacer still keeps a restart
 // from dialling everything at once, and connects beyond the machine's
 // capacity wait for a slot of the worker's cap on connects in flight
