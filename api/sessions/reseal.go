@@ -17,19 +17,43 @@ import (
 // changes nothing else in the record (not even updated_at) and returns how
 // many records it rewrote. Without a master key it does nothing. Several api
 // processes may run it at once: each rewrite is a compare-and-set.
+//
+// The records are read in one pass (a KV watch of the current values), not
+// a key listing and a read per record: the standalone runs this at every
+// start, while its worker logs thousands of sessions in again, and ten
+// thousand sequential reads then took long enough for one to time out and
+// fail the start. Only the records that need it are read again and
+// rewritten.
 func (s *Service) Reseal(ctx context.Context) (int, error) {
 	if !s.cfg.Codec.Box.Enabled() {
 		return 0, nil
 	}
-	lister, err := s.cfg.Sessions.ListKeys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return 0, nil
-	} else if err != nil {
+	w, err := s.cfg.Sessions.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
 		return 0, fmt.Errorf("sessions: reseal: %w", err)
 	}
-	defer func() { _ = lister.Stop() }()
+	defer func() { _ = w.Stop() }()
+	var stale []string
+	for caughtUp := false; !caughtUp; {
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("sessions: reseal: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			switch {
+			case !ok:
+				return 0, errors.New("sessions: reseal: watch ended early")
+			case e == nil:
+				caughtUp = true // every current value seen
+			default:
+				var raw session.Record
+				if json.Unmarshal(e.Value(), &raw) == nil && s.cfg.Codec.NeedsReseal(raw) {
+					stale = append(stale, e.Key())
+				}
+			}
+		}
+	}
 	n := 0
-	for key := range lister.Keys() {
+	for _, key := range stale {
 		done, err := s.resealOne(ctx, key)
 		if err != nil {
 			return n, err

@@ -51,6 +51,9 @@ type Links interface {
 	// DeviceFor loads the linked device of tenant/session, or nil when the
 	// session has no link or its device is gone.
 	DeviceFor(ctx context.Context, tenant, session string) (*store.Device, error)
+	// DevicesFor loads the linked devices of many sessions at once; a
+	// session whose device DeviceFor would not return is absent.
+	DevicesFor(ctx context.Context, refs []SessionRef) (map[SessionRef]*store.Device, error)
 	// NewDevice returns a fresh, unsaved device for linking.
 	NewDevice() *store.Device
 }

@@ -141,10 +141,17 @@ func (s *Session) connect() error {
 	if s.client != nil && s.client.IsConnected() {
 		return nil
 	}
+	if err := s.connectSlot(); err != nil {
+		return err
+	}
+	defer s.releaseSlot()
 	if s.client == nil {
-		dev, err := s.loadDevice()
-		if err != nil {
-			return err
+		dev := s.takePreloaded()
+		if dev == nil {
+			var err error
+			if dev, err = s.loadDevice(); err != nil {
+				return err
+			}
 		}
 		if dev == nil {
 			dev = s.deps.Devices.NewDevice() // registration
@@ -175,6 +182,26 @@ func (s *Session) connect() error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	return nil
+}
+
+// connectSlot waits for a slot of the worker's cap on connects in flight
+// (none without a cap), or until the actor closes.
+func (s *Session) connectSlot() error {
+	if s.deps.Connecting == nil {
+		return nil
+	}
+	select {
+	case s.deps.Connecting <- struct{}{}:
+		return nil
+	case <-s.ctx.Done():
+		return fmt.Errorf("connect: %w", ErrClosed)
+	}
+}
+
+func (s *Session) releaseSlot() {
+	if s.deps.Connecting != nil {
+		<-s.deps.Connecting
+	}
 }
 
 // bumpGen starts a new client generation: events, timers and paced

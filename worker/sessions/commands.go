@@ -30,6 +30,9 @@ func (s *Session) applyCommand(cmd command.Command) error {
 	if err := s.load(); err != nil {
 		return err
 	}
+	// A command may change the device (logout, pairing): from now on the
+	// device is read when a connect needs it.
+	_ = s.takePreloaded()
 	var fn func(*session.State)
 	switch cmd.Verb {
 	case command.Start:

@@ -19,6 +19,11 @@ import (
 
 // Defaults of Deps timings.
 const (
+	// ConnectsPerCPU is the cap on connects in flight per CPU the worker
+	// uses (Deps.Connecting): enough to keep every core busy against the
+	// simulator, and above what the real-WhatsApp pacer default (100/s)
+	// keeps in flight at a second per connect.
+	ConnectsPerCPU = 64
 	// DefaultPairCodeTTL is how long an issued pair code stays valid before
 	// the registration connection is closed.
 	DefaultPairCodeTTL = 3 * time.Minute
@@ -71,6 +76,14 @@ type Deps struct {
 	MsgLog *msglog.Store
 	// SendWait bounds a message's wait for a logged-in session.
 	SendWait time.Duration
+
+	// Connecting, when set, caps the connects in flight (device load, dial
+	// and handshake) of the worker: one slot per connect. The pacer sets
+	// the rate at which connects start; the cap keeps a takeover of
+	// thousands of sessions from running thousands of handshakes at once on
+	// a few cores, which starved everything else of the process (state
+	// writes and NATS round trips timed out). nil: no cap.
+	Connecting chan struct{}
 
 	// QRWindow, when positive, replaces the QR window computed from
 	// whatsmeow's code lifetimes (60 s + 5×20 s for six codes, 20 s each

@@ -65,6 +65,9 @@ func (s *Session) resume() error {
 		}
 		return s.setStatus(session.StatusStarting, "")
 	}
+	if errors.Is(err, ErrClosed) {
+		return nil // closed while waiting for a connect slot: the next owner connects
+	}
 	if !s.linked() && !errors.Is(err, errDeviceStore) {
 		return s.setStatus(session.StatusFailed, "connect: "+err.Error())
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-gw/switchboard/shared/command"
@@ -80,6 +81,9 @@ type Session struct {
 	// current is the client, for a Close that cannot wait for the mailbox
 	// goroutine and must still disconnect.
 	current *whatsmeow.Client
+	// preloaded is the linked device read in bulk by the shard, for the
+	// first connect of the actor (see Preload).
+	preloaded *store.Device
 
 	// genNow mirrors gen for the pacer, which skips connects of an older
 	// generation without using a slot.
@@ -171,6 +175,25 @@ func (s *Session) Command(cmd command.Command, done Done) {
 // and is not. The shard submits one per session after taking the shard
 // over, all together so that the pacer shuffles them.
 func (s *Session) ResumeJob() pacer.Job { return s.connectJob(s.genNow.Load()) }
+
+// Preload hands the actor its linked device, read in bulk with the other
+// sessions of its shard, before its first connect: that connect then reads
+// nothing. The first command applied drops it (a logout or a new pairing
+// may change the device), as does the first connect, which uses it.
+func (s *Session) Preload(dev *store.Device) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.preloaded = dev
+}
+
+// takePreloaded returns and forgets the preloaded device, or nil.
+func (s *Session) takePreloaded() *store.Device {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dev := s.preloaded
+	s.preloaded = nil
+	return dev
+}
 
 // Closed reports whether Close was called.
 func (s *Session) Closed() bool {

@@ -177,3 +177,32 @@ func TestMetrics(t *testing.T) {
 	none.applied(command.Stop, time.Second)
 	none.keepaliveFailed()
 }
+
+// TestConnectSlot: a connect takes a slot of the worker's cap and gives it
+// back; with every slot taken it waits, and a closing actor stops waiting.
+func TestConnectSlot(t *testing.T) {
+	deps := &Deps{Connecting: make(chan struct{}, 1)}
+	s := New(context.Background(), deps, report.Fence{}, "t", "slot", report.Snapshot{}, nil)
+	if err := s.connectSlot(); err != nil {
+		t.Fatal(err)
+	}
+	if len(deps.Connecting) != 1 {
+		t.Fatalf("%d slots taken, want 1", len(deps.Connecting))
+	}
+	waiting := New(context.Background(), deps, report.Fence{}, "t", "waiting", report.Snapshot{}, nil)
+	got := make(chan error, 1)
+	go func() { got <- waiting.connectSlot() }()
+	waiting.cancel() // the actor closes while every slot is taken
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("waiting connect of a closed actor: %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a closed actor still waits for a connect slot")
+	}
+	s.releaseSlot()
+	if len(deps.Connecting) != 0 {
+		t.Fatalf("%d slots taken after the release, want 0", len(deps.Connecting))
+	}
+}

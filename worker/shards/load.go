@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/subject"
 	"github.com/switchboard-gw/switchboard/worker/pacer"
 	"github.com/switchboard-gw/switchboard/worker/report"
@@ -33,15 +34,48 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 		return err
 	}
 	s.markTakenOver(ctx, snaps)
-	var resume []pacer.Job
+	var resumed []*sessions.Session
 	for _, snap := range snaps {
 		a := s.actor(ctx, snap.Record.Tenant, snap.Record.ID, snap)
 		if sessions.Resumable(snap.Record) {
-			resume = append(resume, a.ResumeJob())
+			resumed = append(resumed, a)
 		}
+	}
+	s.preload(ctx, resumed)
+	resume := make([]pacer.Job, len(resumed))
+	for i, a := range resumed {
+		resume[i] = a.ResumeJob()
 	}
 	s.cfg.Deps.Pacer.Submit(resume...)
 	return nil
+}
+
+// preload reads the devices of the sessions about to reconnect in bulk
+// and hands each its own, so that their connects read nothing (a query
+// per 200 sessions instead of two per session). On failure each session
+// reads its device when it connects, as without.
+func (s *Shard) preload(ctx context.Context, actors []*sessions.Session) {
+	if len(actors) == 0 {
+		return
+	}
+	refs := make([]devstore.SessionRef, len(actors))
+	for i, a := range actors {
+		refs[i] = devstore.SessionRef{Tenant: a.Tenant(), Session: a.ID()}
+	}
+	lctx, cancel := context.WithTimeout(ctx, s.cfg.Deps.OpTimeout)
+	defer cancel()
+	devs, err := s.cfg.Deps.Devices.DevicesFor(lctx, refs)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("devices not preloaded", zap.Error(err))
+		}
+		return
+	}
+	for i, a := range actors {
+		if dev := devs[refs[i]]; dev != nil {
+			a.Preload(dev)
+		}
+	}
 }
 
 // actor returns the actor of tenant/id, creating it (with snap, which may be

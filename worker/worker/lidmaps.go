@@ -37,10 +37,16 @@ func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
 }
 
 // attach gives dev its own LID map, and its privacy tokens a cache that
-// the map's writes empty.
+// the map's writes empty. A device loaded in bulk whose own pair the
+// database holds (devstore.StoredOwnLID) writes nor reads that pair when it
+// logs in.
 func (m *lidMaps) attach(dev *store.Device) {
 	tokens := &tokenCache{}
-	dev.LIDs = readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: &noLIDs{}, tokens: tokens}
+	rf := readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: &noLIDs{}, tokens: tokens}
+	if own, ok := dev.LIDs.(devstore.StoredOwnLID); ok {
+		rf.ownLID, rf.ownPN = own.LID, own.PN
+	}
+	dev.LIDs = rf
 	if dev.PrivacyTokens != nil {
 		if c, ok := dev.PrivacyTokens.(cachedTokens); ok { // attached before: unwrap
 			dev.PrivacyTokens = c.PrivacyTokenStore
@@ -63,10 +69,16 @@ type readFirstLIDMap struct {
 	*sqlstore.CachedLIDMap
 	none   *noLIDs
 	tokens *tokenCache // privacy token lookups follow the map
+	// ownLID and ownPN are the device's own pair as the database held it
+	// when the device was loaded ("" when not known).
+	ownLID, ownPN string
 }
 
 // PutLIDMapping stores lid↔pn unless the database already holds it.
 func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
+	if m.ownPN != "" && lid.User == m.ownLID && pn.User == m.ownPN {
+		return nil
+	}
 	m.none.forget(pn.User)
 	m.tokens.clear()
 	if have, err := m.GetLIDForPN(ctx, pn); err == nil && !have.IsEmpty() && have.User == lid.User {

@@ -89,3 +89,32 @@ func TestNoLIDIsRemembered(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnLIDKnown: a device loaded in bulk with its own pair stored logs in
+// without touching the database for that pair (a cancelled context would
+// fail any query); another pair still goes to the database.
+func TestOwnLIDKnown(t *testing.T) {
+	ctx := context.Background()
+	ds, err := devstore.Open(ctx, devstoretest.SQLiteURL(t), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	maps, err := newLIDMaps(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := ds.NewDevice()
+	dev.LIDs = devstore.StoredOwnLID{LIDStore: dev.LIDs, LID: "900003", PN: "15550402"}
+	maps.attach(dev)
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	own := types.NewJID("900003", types.HiddenUserServer)
+	pn := types.NewJID("15550402", types.DefaultUserServer)
+	if err := dev.LIDs.PutLIDMapping(done, own, pn); err != nil {
+		t.Fatalf("own pair: %v, want no database access", err)
+	}
+	if err := dev.LIDs.PutLIDMapping(done, types.NewJID("900004", types.HiddenUserServer), pn); err == nil {
+		t.Fatal("another pair was not written to the database")
+	}
+}

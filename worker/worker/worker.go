@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -103,7 +104,8 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 		return nil, err
 	}
 	w.deps = &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: w.pacer, Metrics: met,
-		Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
+		Connecting: make(chan struct{}, sessions.ConnectsPerCPU*runtime.GOMAXPROCS(0)),
+		Messages:   message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
 	own := cfg.Ownership
 	if own == nil {
 		own = b

@@ -24,21 +24,35 @@ type config struct {
 	idle             time.Duration
 	bin, keep        string
 	pgAdmin          string
+	// restarts is how many times the standalone is restarted (SCALE_RESTARTS).
+	restarts int
+	// profile, when positive, is how long a CPU profile of the gateway and
+	// of the simulator is taken from the start of each restart
+	// (SCALE_PROFILE; needs SWITCHBOARD_PPROF_ADDR and WASIM_PPROF_ADDR).
+	profile time.Duration
 }
 
 func loadConfig() (config, error) {
 	c := config{
 		n: envInt("SCALE_N", 10000), conc: envInt("SCALE_C", 64), workers: envInt("SCALE_WORKERS", 1),
 		bin: envStr("SCALE_BIN", "bin"), keep: os.Getenv("SCALE_KEEP"),
-		pgAdmin: envStr("SCALE_PG", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		pgAdmin:  envStr("SCALE_PG", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		restarts: envInt("SCALE_RESTARTS", 1),
+	}
+	if v := os.Getenv("SCALE_PROFILE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("SCALE_PROFILE: %w", err)
+		}
+		c.profile = d
 	}
 	idle, err := time.ParseDuration(envStr("SCALE_IDLE", "300s"))
 	if err != nil {
 		return c, fmt.Errorf("SCALE_IDLE: %w", err)
 	}
 	c.idle = idle
-	if c.n < 1 || c.conc < 1 || c.workers < 1 {
-		return c, fmt.Errorf("SCALE_N, SCALE_C and SCALE_WORKERS must be positive")
+	if c.n < 1 || c.conc < 1 || c.workers < 1 || c.restarts < 1 {
+		return c, fmt.Errorf("SCALE_N, SCALE_C, SCALE_WORKERS and SCALE_RESTARTS must be positive")
 	}
 	return c, nil
 }

@@ -92,7 +92,9 @@ func (r *run) measure(ctx context.Context) error {
 	if r.cfg.workers > 1 {
 		err = r.killOne(ctx, c, linked, idle0)
 	} else {
-		err = r.restart(ctx, c, linked, idle0)
+		for i := 1; i <= r.cfg.restarts && err == nil; i++ {
+			err = r.restart(ctx, c, i, linked, idle0)
+		}
 	}
 	fmt.Printf("%-44s %s\n", "load average at the end", loadAvg())
 	return err

@@ -50,7 +50,10 @@ func waitSim(ctx context.Context, c *client, within time.Duration, ok func(simSt
 // the stop took and whether it released its leases cleanly, how long until
 // the simulator counts every session logged in again, and whether the api
 // claimed any of them logged in before that.
-func (r *run) restart(ctx context.Context, c *client, linked int, idle0 int64) error {
+func (r *run) restart(ctx context.Context, c *client, round, linked int, idle0 int64) error {
+	if r.cfg.restarts > 1 {
+		fmt.Printf("restart %d of %d (load average %s)\n", round, r.cfg.restarts, loadAvg())
+	}
 	base, err := c.stats(ctx)
 	if err != nil {
 		return err
@@ -63,11 +66,12 @@ func (r *run) restart(ctx context.Context, c *client, linked int, idle0 int64) e
 		return fmt.Errorf("sessions still logged in after the stop: %w", err)
 	}
 
-	started := time.Now()
+	started, simCPU0 := time.Now(), cpuTicks(r.sim.pid())
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	var cl claims
 	go cl.watch(wctx, c)
+	profiled := r.profileRestart(wctx, round)
 	if err := r.startStandalone(ctx); err != nil {
 		return err
 	}
@@ -77,6 +81,8 @@ func (r *run) restart(ctx context.Context, c *client, linked int, idle0 int64) e
 		return fmt.Errorf("re-login: %d of %d back: %w", st.LoggedIn, linked, err)
 	}
 	back := time.Since(started)
+	// The gateway is a new process: all its CPU time is the restart's.
+	gwCPU, simCPU := r.gatewayCPU(), cpuTicks(r.sim.pid())-simCPU0
 	// Until the api lists all of them too.
 	for {
 		n, err := c.loggedInByAPI(ctx)
@@ -88,9 +94,12 @@ func (r *run) restart(ctx context.Context, c *client, linked int, idle0 int64) e
 		}
 	}
 	apiBack := time.Since(started)
-	stopWatch()
 	fmt.Printf("%-44s %10.2f s  (api up after %.2f s; api lists all after %.2f s)\n",
 		fmt.Sprintf("restart → all %d logged in (simulator)", linked), back.Seconds(), apiUp.Seconds(), apiBack.Seconds())
+	fmt.Printf("%-44s %10.1f CPU-s  (simulator %.1f CPU-s; load average %s)\n", "gateway CPU, start → all logged in",
+		float64(gwCPU)/100, float64(simCPU)/100, loadAvg())
+	<-profiled
+	stopWatch()
 	fmt.Printf("%-44s %10v  (largest excess %d over %d samples)\n", "api claimed logged_in before the simulator",
 		cl.early.Load() > 0, cl.early.Load(), cl.samples.Load())
 	fmt.Printf("%-44s %10d  (pairings %d)\n", "replaced during the restart", st.Replaced-base.Replaced, st.Pairings-base.Pairings)

@@ -128,7 +128,9 @@ func (cli *Client) doHandshake(ctx context.Context, fs *socket.FrameSocket, ephe
 	return nil
 }
 
-func verifyServerCert(certDecrypted, staticDecrypted []byte) error {
+// Switchboard patch: the chain check is verifyServerCertChain, cached by
+// verifyServerCert (handshake_certcache.go).
+func verifyServerCertChain(certDecrypted, staticDecrypted []byte) error {
 	var certChain waCert.CertChain
 	err := proto.Unmarshal(certDecrypted, &certChain)
 	if err != nil {

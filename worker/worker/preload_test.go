@@ -1,0 +1,65 @@
+package worker_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"go.mau.fi/whatsmeow/store"
+
+	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
+	"github.com/switchboard-gw/switchboard/shared/session"
+	"github.com/switchboard-gw/switchboard/worker/worker"
+)
+
+// countingLinks counts the device reads of a worker.
+type countingLinks struct {
+	devstore.Links
+	one, bulk atomic.Int64
+}
+
+func (c *countingLinks) DeviceFor(ctx context.Context, tenant, id string) (*store.Device, error) {
+	c.one.Add(1)
+	return c.Links.DeviceFor(ctx, tenant, id)
+}
+
+func (c *countingLinks) DevicesFor(ctx context.Context, refs []devstore.SessionRef) (map[devstore.SessionRef]*store.Device, error) {
+	c.bulk.Add(1)
+	return c.Links.DevicesFor(ctx, refs)
+}
+
+// TestRestartPreloadsDevices: a restarted worker reads the devices of the
+// sessions it reconnects in bulk, not one by one, and they come back on the
+// same device.
+func TestRestartPreloadsDevices(t *testing.T) {
+	devstoretest.ForEach(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		first := e.startWorker("p1")
+		ids := []string{"pre-a", "pre-b", "pre-c", "pre-d"}
+		linked := map[string]session.Record{}
+		for _, id := range ids {
+			linked[id], _ = e.link(id)
+		}
+		first.stop(t)
+
+		links := &countingLinks{}
+		e.startWorkerWith("p2", func(w *worker.Worker) {
+			w.WrapDevices(func(l devstore.Links) devstore.Links { links.Links = l; return links })
+		})
+		for _, id := range ids {
+			rec := e.waitState(id, "working on p2", func(r session.Record) bool {
+				return r.State.Status == session.StatusWorking && r.State.Owner == "p2"
+			})
+			if rec.State.DeviceJID != linked[id].State.DeviceJID {
+				t.Errorf("%s came back as %s, want %s", id, rec.State.DeviceJID, linked[id].State.DeviceJID)
+			}
+		}
+		if n := links.one.Load(); n != 0 {
+			t.Errorf("%d devices read one by one after the restart, want 0 (bulk reads: %d)", n, links.bulk.Load())
+		}
+		if links.bulk.Load() == 0 {
+			t.Error("no bulk device read")
+		}
+	})
+}
