@@ -24,6 +24,9 @@ type config struct {
 	idle             time.Duration
 	bin, keep        string
 	pgAdmin          string
+	// reuse skips linking: the gateway's data and the simulator's state
+	// in keep hold n linked sessions from an earlier run.
+	reuse bool
 }
 
 func loadConfig() (config, error) {
@@ -31,6 +34,7 @@ func loadConfig() (config, error) {
 		n: envInt("SCALE_N", 10000), conc: envInt("SCALE_C", 64), workers: envInt("SCALE_WORKERS", 1),
 		bin: envStr("SCALE_BIN", "bin"), keep: os.Getenv("SCALE_KEEP"),
 		pgAdmin: envStr("SCALE_PG", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		reuse:   os.Getenv("SCALE_REUSE") == "1",
 	}
 	idle, err := time.ParseDuration(envStr("SCALE_IDLE", "300s"))
 	if err != nil {
@@ -39,6 +43,9 @@ func loadConfig() (config, error) {
 	c.idle = idle
 	if c.n < 1 || c.conc < 1 || c.workers < 1 {
 		return c, fmt.Errorf("SCALE_N, SCALE_C and SCALE_WORKERS must be positive")
+	}
+	if c.reuse && (c.keep == "" || c.workers > 1) {
+		return c, fmt.Errorf("SCALE_REUSE=1 needs SCALE_KEEP (the dir of an earlier standalone run) and SCALE_WORKERS=1")
 	}
 	return c, nil
 }
