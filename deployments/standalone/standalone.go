@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -219,32 +220,43 @@ func (g *Gateway) SimulatorControlAddr() string {
 }
 
 // Stop stops the parts in reverse order. Sessions are disconnected, never
-// logged out, so they come back on the next start.
+// logged out, so they come back on the next start. It logs how long each
+// part took: a stop under load must stay within a few seconds.
 func (g *Gateway) Stop(ctx context.Context) error {
-	var errs []error
+	var (
+		errs  []error
+		took  []zap.Field
+		start = time.Now()
+	)
+	part := func(name string, stop func() error) {
+		t := time.Now()
+		errs = append(errs, stop())
+		took = append(took, zap.Duration(name, time.Since(t)))
+	}
 	if g.api != nil {
-		errs = append(errs, g.api.Stop(ctx))
+		part("api", func() error { return g.api.Stop(ctx) })
 	}
 	if g.sched != nil {
-		errs = append(errs, g.sched.Stop(ctx))
+		part("scheduler", func() error { return g.sched.Stop(ctx) })
 	}
 	if g.hooks != nil {
-		errs = append(errs, g.hooks.Stop(ctx))
+		part("webhooks", func() error { return g.hooks.Stop(ctx) })
 	}
 	if g.wrk != nil {
-		errs = append(errs, g.wrk.Stop(ctx))
+		part("worker", func() error { return g.wrk.Stop(ctx) })
 	}
 	if g.sim != nil {
-		errs = append(errs, g.sim.Stop(ctx))
+		part("simulator", func() error { return g.sim.Stop(ctx) })
 	}
 	if g.ds != nil {
-		errs = append(errs, g.ds.Close())
+		part("devstore", g.ds.Close)
 	}
 	if g.conns != nil {
-		g.conns.close()
+		part("conns", func() error { g.conns.close(); return nil })
 	}
 	if g.ns != nil {
-		g.ns.Shutdown()
+		part("nats", func() error { g.ns.Shutdown(); return nil })
 	}
+	g.log.Info("gateway stopped", append(took, zap.Duration("total", time.Since(start)))...)
 	return errors.Join(errs...)
 }

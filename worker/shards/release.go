@@ -63,11 +63,13 @@ func closeAll(ctx context.Context, actors []*sessions.Session) (closed []*sessio
 // as connecting with reason worker_stopped, so that nobody reads it as
 // logged in while no worker holds it.
 func (s *Shard) Release(ctx context.Context) error {
+	start := time.Now()
 	if err := s.Stop(ctx); err != nil {
 		return err
 	}
+	stopped := time.Now()
 	s.mu.Lock()
-	closed := s.closed
+	closed, drained := s.closed, s.drainTook
 	s.closed = nil
 	s.mu.Unlock()
 	snaps := make([]*report.Snapshot, 0, len(closed))
@@ -77,6 +79,7 @@ func (s *Shard) Release(ctx context.Context) error {
 		}
 	}
 	n, err := s.cfg.Deps.Reporter.MarkConnecting(ctx, s.cfg.Fence, snaps, report.ReasonWorkerStopped)
-	s.log.Info("shard released", zap.Int("sessions", len(closed)), zap.Int("marked_connecting", n))
+	s.log.Info("shard released", zap.Int("sessions", len(closed)), zap.Int("marked_connecting", n),
+		zap.Duration("stop", stopped.Sub(start)), zap.Duration("drain", drained), zap.Duration("mark", time.Since(stopped)))
 	return err
 }

@@ -91,6 +91,8 @@ type Shard struct {
 	inflight map[uint64]jetstream.Msg
 	// closed are the actors closeActors closed cleanly, for Release.
 	closed []*sessions.Session
+	// drainTook is how long the consumer took to drain on stop.
+	drainTook time.Duration
 }
 
 // New returns a shard; Start begins owning it.
@@ -174,12 +176,16 @@ func (s *Shard) run(ctx context.Context) {
 	s.log.Debug("shard started", zap.Int("sessions", s.Sessions()),
 		zap.Duration("bind", bound.Sub(start)), zap.Duration("load", time.Since(bound)))
 	s.keepInflightAlive(ctx)
+	drain := time.Now()
 	cc.Drain()
 	select {
 	case <-cc.Closed():
 	case <-time.After(drainWait):
 		s.log.Warn("consumer drain timed out")
 	}
+	s.mu.Lock()
+	s.drainTook = time.Since(drain)
+	s.mu.Unlock()
 }
 
 // bindConsumer creates or binds the shard's durable consumer, retrying
