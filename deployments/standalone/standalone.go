@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -219,44 +220,59 @@ func (g *Gateway) SimulatorControlAddr() string {
 	return g.sim.ControlAddr()
 }
 
-// Stop stops the parts in reverse order. Sessions are disconnected, never
-// logged out, so they come back on the next start. It logs how long each
-// part took: a stop under load must stay within a few seconds.
+// Stop stops the parts: first the api, so that no request (a new link, a
+// restart) starts anything; then the scheduler, the webhook dispatcher and
+// the worker at once (they share nothing but NATS and the device store; the
+// worker disconnects every session, never logging out, so they come back on
+// the next start, and records them as connecting); then the device store
+// and NATS, also at once. It logs how long each part took.
 func (g *Gateway) Stop(ctx context.Context) error {
 	var (
+		mu    sync.Mutex
 		errs  []error
 		took  []zap.Field
 		start = time.Now()
+		wg    sync.WaitGroup
 	)
 	part := func(name string, stop func() error) {
 		t := time.Now()
-		errs = append(errs, stop())
+		err := stop()
+		mu.Lock()
+		errs = append(errs, err)
 		took = append(took, zap.Duration(name, time.Since(t)))
+		mu.Unlock()
 	}
 	if g.api != nil {
 		part("api", func() error { return g.api.Stop(ctx) })
 	}
 	if g.sched != nil {
-		part("scheduler", func() error { return g.sched.Stop(ctx) })
+		wg.Go(func() { part("scheduler", func() error { return g.sched.Stop(ctx) }) })
 	}
 	if g.hooks != nil {
-		part("webhooks", func() error { return g.hooks.Stop(ctx) })
+		wg.Go(func() { part("webhooks", func() error { return g.hooks.Stop(ctx) }) })
 	}
 	if g.wrk != nil {
-		part("worker", func() error { return g.wrk.Stop(ctx) })
+		wg.Go(func() { part("worker", func() error { return g.wrk.Stop(ctx) }) })
 	}
+	wg.Wait()
 	if g.sim != nil {
 		part("simulator", func() error { return g.sim.Stop(ctx) })
 	}
 	if g.ds != nil {
-		part("devstore", g.ds.Close)
+		wg.Go(func() { part("devstore", g.ds.Close) })
 	}
-	if g.conns != nil {
-		part("conns", func() error { g.conns.close(); return nil })
-	}
-	if g.ns != nil {
-		part("nats", func() error { g.ns.Shutdown(); return nil })
-	}
+	wg.Go(func() {
+		part("nats", func() error {
+			if g.conns != nil {
+				g.conns.close()
+			}
+			if g.ns != nil {
+				g.ns.Shutdown()
+			}
+			return nil
+		})
+	})
+	wg.Wait()
 	g.log.Info("gateway stopped", append(took, zap.Duration("total", time.Since(start)))...)
 	return errors.Join(errs...)
 }
