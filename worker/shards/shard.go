@@ -93,6 +93,9 @@ type Shard struct {
 	closed []*sessions.Session
 	// drainTook is how long the consumer took to drain on stop.
 	drainTook time.Duration
+	// onClosed, set by Release, receives each actor as soon as it closed
+	// cleanly.
+	onClosed func(*sessions.Session)
 }
 
 // New returns a shard; Start begins owning it.
@@ -263,7 +266,10 @@ func (s *Shard) closeActors() {
 	// finish (disconnect every client) before the lease is released.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	closed, stuck := closeAll(ctx, actors)
+	s.mu.Lock()
+	onClosed := s.onClosed
+	s.mu.Unlock()
+	closed, stuck := closeAll(ctx, actors, onClosed)
 	s.mu.Lock()
 	s.closed = closed
 	s.mu.Unlock()
