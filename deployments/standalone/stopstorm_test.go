@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/natsembed"
 	"github.com/switchboard-gw/switchboard/shared/session"
 	"github.com/switchboard-gw/switchboard/shared/subject"
+	"github.com/switchboard-gw/switchboard/shared/wasim"
 	"github.com/switchboard-gw/switchboard/worker/report"
 )
 
@@ -76,7 +77,14 @@ func TestStopDuringReconnectStorm(t *testing.T) {
 		t.Errorf("%d shards released, want 8", got)
 	}
 
-	// The stopped gateway's store: no lease left, every record connecting.
+	checkStoppedStore(t, dir, ids)
+}
+
+// checkStoppedStore opens the stopped gateway's JetStream store: no shard
+// lease and no webhook lease is left, and every session of ids reads
+// STARTING with reason worker_stopped.
+func checkStoppedStore(t *testing.T, dir string, ids []string) {
+	t.Helper()
 	ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(dir, "jetstream")})
 	if err != nil {
 		t.Fatal(err)
@@ -127,4 +135,43 @@ func shardLeaseKeys(n int) []string {
 		keys[p] = subject.LeaseKey(p)
 	}
 	return keys
+}
+
+// TestStopWhileHandshakesStall stops the gateway while every session's
+// connect waits for a server hello that does not come: the connects are
+// given up at once and every session, a new one still registering
+// included, is recorded connecting with reason worker_stopped, none left as
+// it was when the stop began and none failed.
+func TestStopWhileHandshakesStall(t *testing.T) {
+	dir := t.TempDir()
+	gw, a := gateway(t, dir, "")
+	ids := []string{"stall-a", "stall-b", "stall-c"}
+	for i, id := range ids {
+		link(t, a, id, fmt.Sprintf("+155507100%02d", i))
+	}
+	if err := gw.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetFaults(wasim.Faults{StallHandshakes: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.SetFaults(wasim.Faults{}) })
+	conns := simStats(t)["connections"]
+	gw, a = gateway(t, dir, "")
+	// A new session (a registration: no device yet) stalls too; given up,
+	// it is connecting like the others, not failed.
+	a.must(201, "POST", "/api/v1/sessions", map[string]any{"id": "stall-new", "name": "n-stall-new"})
+	ids = append(ids, "stall-new")
+	// Every session is connected and waits for the server's hello.
+	deadline := time.Now().Add(30 * time.Second)
+	for simStats(t)["connections"]-conns < float64(len(ids)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %v connections opened", simStats(t)["connections"]-conns)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := gw.Stop(context.Background()); err != nil {
+		t.Fatalf("stop while handshakes stall: %v", err)
+	}
+	checkStoppedStore(t, dir, ids)
 }

@@ -65,6 +65,11 @@ func (s *Session) resume() error {
 		}
 		return s.setStatus(session.StatusStarting, "")
 	}
+	if s.ctx.Err() != nil {
+		// Closed while connecting (the shard is stopping): not a failure;
+		// the shard records it connecting and its next owner resumes it.
+		return nil
+	}
 	if !s.linked() && !errors.Is(err, errDeviceStore) {
 		return s.setStatus(session.StatusFailed, "connect: "+err.Error())
 	}
