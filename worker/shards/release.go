@@ -2,6 +2,7 @@ package shards
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -110,10 +111,23 @@ func (s *Shard) Release(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	closed, drained := len(s.closed), s.drainTook
+	closed, streamed, drained := s.closed, s.streamed, s.drainTook
 	s.closed = nil
 	s.mu.Unlock()
-	s.log.Info("shard released", zap.Int("sessions", closed), zap.Int("marked_connecting", marked),
+	if !streamed {
+		// The shard had stopped before Release (its actors closed without
+		// onClosed): their records are written now.
+		late := make([]*report.Snapshot, 0, len(closed))
+		for _, a := range closed {
+			if snap, ok := a.Handover(); ok {
+				late = append(late, snap)
+			}
+		}
+		n, err := s.cfg.Deps.Reporter.MarkConnecting(ctx, s.cfg.Fence, late, report.ReasonWorkerStopped)
+		marked += n
+		markErr = errors.Join(markErr, err)
+	}
+	s.log.Info("shard released", zap.Int("sessions", len(closed)), zap.Int("marked_connecting", marked),
 		zap.Duration("stop", stopped.Sub(start)), zap.Duration("drain", drained), zap.Duration("mark_after_stop", time.Since(stopped)))
 	return markErr
 }

@@ -96,6 +96,9 @@ type Shard struct {
 	// onClosed, set by Release, receives each actor as soon as it closed
 	// cleanly.
 	onClosed func(*sessions.Session)
+	// streamed reports that closeActors passed the closed actors to
+	// onClosed.
+	streamed bool
 }
 
 // New returns a shard; Start begins owning it.
@@ -271,7 +274,7 @@ func (s *Shard) closeActors() {
 	s.mu.Unlock()
 	closed, stuck := closeAll(ctx, actors, onClosed)
 	s.mu.Lock()
-	s.closed = closed
+	s.closed, s.streamed = closed, onClosed != nil
 	s.mu.Unlock()
 	if stuck > 0 {
 		s.log.Info("sessions still connecting are dropped when their connect returns", zap.Int("sessions", stuck))
