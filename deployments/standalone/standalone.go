@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -218,33 +220,59 @@ func (g *Gateway) SimulatorControlAddr() string {
 	return g.sim.ControlAddr()
 }
 
-// Stop stops the parts in reverse order. Sessions are disconnected, never
-// logged out, so they come back on the next start.
+// Stop stops the parts: first the api, so that no request (a new link, a
+// restart) starts anything; then the scheduler, the webhook dispatcher and
+// the worker at once (they share nothing but NATS and the device store; the
+// worker disconnects every session, never logging out, so they come back on
+// the next start, and records them as connecting); then the device store
+// and NATS, also at once. It logs how long each part took.
 func (g *Gateway) Stop(ctx context.Context) error {
-	var errs []error
+	var (
+		mu    sync.Mutex
+		errs  []error
+		took  []zap.Field
+		start = time.Now()
+		wg    sync.WaitGroup
+	)
+	part := func(name string, stop func() error) {
+		t := time.Now()
+		err := stop()
+		mu.Lock()
+		errs = append(errs, err)
+		took = append(took, zap.Duration(name, time.Since(t)))
+		mu.Unlock()
+	}
 	if g.api != nil {
-		errs = append(errs, g.api.Stop(ctx))
+		part("api", func() error { return g.api.Stop(ctx) })
 	}
 	if g.sched != nil {
-		errs = append(errs, g.sched.Stop(ctx))
+		wg.Go(func() { part("scheduler", func() error { return g.sched.Stop(ctx) }) })
 	}
 	if g.hooks != nil {
-		errs = append(errs, g.hooks.Stop(ctx))
+		wg.Go(func() { part("webhooks", func() error { return g.hooks.Stop(ctx) }) })
 	}
 	if g.wrk != nil {
-		errs = append(errs, g.wrk.Stop(ctx))
+		wg.Go(func() { part("worker", func() error { return g.wrk.Stop(ctx) }) })
 	}
+	wg.Wait()
 	if g.sim != nil {
-		errs = append(errs, g.sim.Stop(ctx))
+		part("simulator", func() error { return g.sim.Stop(ctx) })
 	}
 	if g.ds != nil {
-		errs = append(errs, g.ds.Close())
+		wg.Go(func() { part("devstore", g.ds.Close) })
 	}
-	if g.conns != nil {
-		g.conns.close()
-	}
-	if g.ns != nil {
-		g.ns.Shutdown()
-	}
+	wg.Go(func() {
+		part("nats", func() error {
+			if g.conns != nil {
+				g.conns.close()
+			}
+			if g.ns != nil {
+				g.ns.Shutdown()
+			}
+			return nil
+		})
+	})
+	wg.Wait()
+	g.log.Info("gateway stopped", append(took, zap.Duration("total", time.Since(start)))...)
 	return errors.Join(errs...)
 }

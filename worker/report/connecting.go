@@ -48,6 +48,23 @@ func NeedsConnecting(rec session.Record, fence Fence, reason string) bool {
 // were. It returns how many were written and the first error other than a
 // refusal.
 func (r *Reporter) MarkConnecting(ctx context.Context, fence Fence, snaps []*Snapshot, reason string) (int, error) {
+	todo := make([]*Snapshot, 0, len(snaps))
+	for _, snap := range snaps {
+		if NeedsConnecting(snap.Record, fence, reason) {
+			todo = append(todo, snap)
+		}
+	}
+	// Most snapshots are current: their writes go out as async publishes,
+	// awaited a window at a time. The rest (a lost compare-and-set, an
+	// unknown revision) take the read-and-retry path.
+	written, retry := r.markAsync(ctx, fence, todo, reason)
+	n, err := r.markEach(ctx, fence, retry, reason)
+	return written + n, err
+}
+
+// markEach writes the snapshots one compare-and-set loop each, several at a
+// time.
+func (r *Reporter) markEach(ctx context.Context, fence Fence, snaps []*Snapshot, reason string) (int, error) {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex

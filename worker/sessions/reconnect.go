@@ -65,8 +65,11 @@ func (s *Session) resume() error {
 		}
 		return s.setStatus(session.StatusStarting, "")
 	}
-	if errors.Is(err, ErrClosed) {
-		return nil // closed while waiting for a connect slot: the next owner connects
+	if errors.Is(err, ErrClosed) || s.ctx.Err() != nil {
+		// Closed while waiting for a connect slot or while connecting (the
+		// shard is stopping): not a failure; the shard records it
+		// connecting and its next owner resumes it.
+		return nil
 	}
 	if !s.linked() && !errors.Is(err, errDeviceStore) {
 		return s.setStatus(session.StatusFailed, "connect: "+err.Error())

@@ -91,6 +91,14 @@ type Shard struct {
 	inflight map[uint64]jetstream.Msg
 	// closed are the actors closeActors closed cleanly, for Release.
 	closed []*sessions.Session
+	// drainTook is how long the consumer took to drain on stop.
+	drainTook time.Duration
+	// onClosed, set by Release, receives each actor as soon as it closed
+	// cleanly.
+	onClosed func(*sessions.Session)
+	// streamed reports that closeActors passed the closed actors to
+	// onClosed.
+	streamed bool
 }
 
 // New returns a shard; Start begins owning it.
@@ -174,12 +182,16 @@ func (s *Shard) run(ctx context.Context) {
 	s.log.Debug("shard started", zap.Int("sessions", s.Sessions()),
 		zap.Duration("bind", bound.Sub(start)), zap.Duration("load", time.Since(bound)))
 	s.keepInflightAlive(ctx)
+	drain := time.Now()
 	cc.Drain()
 	select {
 	case <-cc.Closed():
 	case <-time.After(drainWait):
 		s.log.Warn("consumer drain timed out")
 	}
+	s.mu.Lock()
+	s.drainTook = time.Since(drain)
+	s.mu.Unlock()
 }
 
 // bindConsumer creates or binds the shard's durable consumer, retrying
@@ -257,9 +269,12 @@ func (s *Shard) closeActors() {
 	// finish (disconnect every client) before the lease is released.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	closed, stuck := closeAll(ctx, actors)
 	s.mu.Lock()
-	s.closed = closed
+	onClosed := s.onClosed
+	s.mu.Unlock()
+	closed, stuck := closeAll(ctx, actors, onClosed)
+	s.mu.Lock()
+	s.closed, s.streamed = closed, onClosed != nil
 	s.mu.Unlock()
 	if stuck > 0 {
 		s.log.Info("sessions still connecting are dropped when their connect returns", zap.Int("sessions", stuck))

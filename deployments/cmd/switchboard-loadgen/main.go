@@ -30,6 +30,9 @@ type config struct {
 	// of the simulator is taken from the start of each restart
 	// (SCALE_PROFILE; needs SWITCHBOARD_PPROF_ADDR and WASIM_PPROF_ADDR).
 	profile time.Duration
+	// reuse skips linking: the gateway's data and the simulator's state
+	// in keep hold n linked sessions from an earlier run.
+	reuse bool
 }
 
 func loadConfig() (config, error) {
@@ -38,6 +41,7 @@ func loadConfig() (config, error) {
 		bin: envStr("SCALE_BIN", "bin"), keep: os.Getenv("SCALE_KEEP"),
 		pgAdmin:  envStr("SCALE_PG", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		restarts: envInt("SCALE_RESTARTS", 1),
+		reuse:    os.Getenv("SCALE_REUSE") == "1",
 	}
 	if v := os.Getenv("SCALE_PROFILE"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -53,6 +57,9 @@ func loadConfig() (config, error) {
 	c.idle = idle
 	if c.n < 1 || c.conc < 1 || c.workers < 1 || c.restarts < 1 {
 		return c, fmt.Errorf("SCALE_N, SCALE_C, SCALE_WORKERS and SCALE_RESTARTS must be positive")
+	}
+	if c.reuse && (c.keep == "" || c.workers > 1) {
+		return c, fmt.Errorf("SCALE_REUSE=1 needs SCALE_KEEP (the dir of an earlier standalone run) and SCALE_WORKERS=1")
 	}
 	return c, nil
 }

@@ -53,9 +53,16 @@ func (r *run) measure(ctx context.Context) error {
 		return err
 	}
 	idle0 := r.gatewayRSS()
-	fmt.Printf("%-44s %10.1f MiB\n", "idle RSS, 0 sessions", mib(idle0))
+	if r.cfg.reuse {
+		fmt.Printf("%-44s %10.1f MiB  (SCALE_REUSE: kept sessions reconnecting)\n", "RSS 3 s after start", mib(idle0))
+	} else {
+		fmt.Printf("%-44s %10.1f MiB\n", "idle RSS, 0 sessions", mib(idle0))
+	}
 
 	c := newClient([]string{"http://" + r.apiAddr}, r.simCtl, adminKey, r.cfg.conc)
+	if r.cfg.reuse {
+		return r.measureReused(ctx, c, idle0)
+	}
 	res := c.linkAll(ctx, "load", r.cfg.n, r.cfg.conc)
 	linked := len(res.lat)
 	fmt.Printf("%-44s %10.1f /s  (%d linked, %d failed, %.1f s)\n", "links through the api",
@@ -76,6 +83,30 @@ func (r *run) measure(ctx context.Context) error {
 	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f MiB)\n", "RSS per session, freshly linked",
 		float64(linkedRSS-idle0)/float64(linked), mib(linkedRSS))
 
+	return r.idleAndRestart(ctx, c, linked, idle0, linkedRSS)
+}
+
+// measureReused waits until the simulator counts the kept run's SCALE_N
+// sessions logged in again, then measures the idle window and the restart
+// as after linking (the first RSS printed then includes the sessions).
+func (r *run) measureReused(ctx context.Context, c *client, idle0 int64) error {
+	if err := r.stopReconnecting(ctx, c); err != nil {
+		return err
+	}
+	st, err := waitSim(ctx, c, 10*time.Minute, func(s simStats) bool { return s.LoggedIn >= int64(r.cfg.n) })
+	if err != nil {
+		return fmt.Errorf("reused run: %d of %d logged in again: %w", st.LoggedIn, r.cfg.n, err)
+	}
+	fmt.Printf("%-44s %10d  (SCALE_REUSE: linked by an earlier run)\n", "sessions logged in again", st.LoggedIn)
+	if err := sleep(ctx, 5*time.Second); err != nil {
+		return err
+	}
+	return r.idleAndRestart(ctx, c, r.cfg.n, idle0, r.gatewayRSS())
+}
+
+// idleAndRestart measures the idle window, then restarts the standalone or
+// kills a worker of the cluster.
+func (r *run) idleAndRestart(ctx context.Context, c *client, linked int, idle0, linkedRSS int64) error {
 	cpu0, simCPU0 := r.gatewayCPU(), cpuTicks(r.sim.pid())
 	if err := sleep(ctx, r.cfg.idle); err != nil {
 		return err

@@ -136,3 +136,25 @@ func (r *run) killOne(ctx context.Context, c *client, linked int, _ int64) error
 	fmt.Printf("%-44s %10d  (pairings %d)\n", "replaced after the kill", st.Replaced-base.Replaced, st.Pairings-base.Pairings)
 	return nil
 }
+
+// stopReconnecting stops the standalone with SIGTERM while a quarter of the
+// kept sessions are logged in again and the rest are still reconnecting,
+// and starts it again: how long that stop took and whether it released its
+// leases cleanly.
+func (r *run) stopReconnecting(ctx context.Context, c *client) error {
+	quarter := int64(r.cfg.n / 4)
+	st, err := waitSim(ctx, c, 5*time.Minute, func(s simStats) bool { return s.LoggedIn >= quarter })
+	if err != nil {
+		return fmt.Errorf("reused run: %d of %d logged in again: %w", st.LoggedIn, r.cfg.n, err)
+	}
+	gw := r.gateway[0]
+	took := gw.term(time.Minute)
+	clean := !gw.logContains("lease release failed")
+	after, _ := c.stats(ctx)
+	fmt.Printf("%-44s %10.2f s  (leases released cleanly: %v; %d logged in at the signal)\n",
+		"SIGTERM → exit, sessions reconnecting", took.Seconds(), clean, st.LoggedIn)
+	if _, err := waitSim(ctx, c, time.Minute, func(s simStats) bool { return s.LoggedIn == 0 }); err != nil {
+		return fmt.Errorf("sessions still logged in after the stop (%d at exit): %w", after.LoggedIn, err)
+	}
+	return r.startStandalone(ctx)
+}

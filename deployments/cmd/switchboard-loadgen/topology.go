@@ -23,7 +23,13 @@ func (r *run) startSimulator(ctx context.Context) error {
 		return err
 	}
 	r.simCtl = fmt.Sprintf("127.0.0.1:%d", port)
-	if r.sim, err = r.start("wasim", "wasim", nil, "--ws-addr", "127.0.0.1:0", "--control-addr", r.simCtl); err != nil {
+	args := []string{"--ws-addr", "127.0.0.1:0", "--control-addr", r.simCtl}
+	if r.cfg.keep != "" {
+		// Kept runs keep the simulated phones too, so SCALE_REUSE can log
+		// the same sessions in again.
+		args = append(args, "--state-file", filepath.Join(r.dir, "wasim-state.json"))
+	}
+	if r.sim, err = r.start("wasim", "wasim", nil, args...); err != nil {
 		return err
 	}
 	c := newClient(nil, r.simCtl, "", 1)

@@ -48,6 +48,10 @@ func (cli *Client) doHandshake(ctx context.Context, fs *socket.FrameSocket, ephe
 	case resp = <-fs.Frames:
 	case <-time.After(NoiseHandshakeResponseTimeout):
 		return fmt.Errorf("timed out waiting for handshake response")
+	case <-ctx.Done():
+		// Switchboard patch: a connect given up by its caller (a worker
+		// stopping) stops waiting for the server's hello at once.
+		return fmt.Errorf("waiting for handshake response: %w", ctx.Err())
 	}
 	var handshakeResponse waWa6.HandshakeMessage
 	err = proto.Unmarshal(resp, &handshakeResponse)
