@@ -204,19 +204,26 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Buckets, 
 	return &b, nil
 }
 
+// errCodeNoPeers is JetStream's "no suitable peers for placement" (400):
+// a replicated stream or bucket asked for while a peer is offline.
+const errCodeNoPeers jetstream.ErrorCode = 10005
+
 // ErrUnavailable marks NATS being unreachable; the api answers 503.
 var ErrUnavailable = errors.New("bus: nats unavailable")
 
 // declare runs one declaration with a per-attempt deadline, retrying until
 // ctx ends unless the server refused it (a 4xx API error: a conflicting
-// configuration does not get better); it returns the last error.
+// configuration does not get better; but "no suitable peers", which a
+// cluster answers while a node's routes are still forming, does); it
+// returns the last error.
 func declare(ctx context.Context, fn func(context.Context) error) error {
 	for {
 		actx, cancel := context.WithTimeout(ctx, declareWait)
 		err := fn(actx)
 		cancel()
 		var apiErr *jetstream.APIError
-		if err == nil || ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500) {
+		if err == nil || ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 &&
+			apiErr.ErrorCode != errCodeNoPeers) {
 			return err
 		}
 		select {
