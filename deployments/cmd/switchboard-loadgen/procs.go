@@ -132,11 +132,23 @@ func cpuTicks(pid int) int64 {
 	return u + st
 }
 
-// raiseNoFile lifts the open-file soft limit to the hard limit (children
-// inherit it): every session is a socket on both sides.
+// raiseNoFile lifts the open-file limit to 2^20 where it may (root), else
+// the soft limit to the hard one (children inherit it): every session is a
+// socket on both sides.
 func raiseNoFile() {
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < lim.Max {
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return
+	}
+	// One descriptor per simulated connection: 30,000 sessions need more
+	// than a shell's usual hard limit, which root may raise.
+	if want := uint64(1 << 20); lim.Max < want {
+		up := syscall.Rlimit{Cur: want, Max: want}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up) == nil {
+			return
+		}
+	}
+	if lim.Cur < lim.Max {
 		lim.Cur = lim.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	}
