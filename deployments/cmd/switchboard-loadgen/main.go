@@ -107,6 +107,9 @@ func mainErr() error {
 		return err
 	}
 	raiseNoFile()
+	if err := checkNoFile(cfg.n); err != nil {
+		return err
+	}
 	bin, err := filepath.Abs(cfg.bin)
 	if err != nil {
 		return err

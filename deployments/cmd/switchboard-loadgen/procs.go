@@ -154,6 +154,24 @@ func raiseNoFile() {
 	}
 }
 
+// noFileRoom is how many descriptors a process needs beside one per
+// session (listeners, control requests, logs, NATS, the database).
+const noFileRoom = 1000
+
+// checkNoFile refuses a run whose simulator could not hold n connections
+// (it would stop accepting and the run would hang).
+func checkNoFile(n int) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return nil
+	}
+	if uint64(n+noFileRoom) > lim.Cur {
+		return fmt.Errorf("SCALE_N=%d needs %d open files per process; this machine allows %d (ulimit -n); run at most %d",
+			n, n+noFileRoom, lim.Cur, int(lim.Cur)-noFileRoom)
+	}
+	return nil
+}
+
 // loadAvg is the machine's 1, 5 and 15 minute load average: the figures
 // are only as good as the CPU the gateway got.
 func loadAvg() string {
