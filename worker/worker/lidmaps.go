@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -41,8 +40,8 @@ func newLIDMaps(ds *devstore.Store) (*lidMaps, error) {
 // database holds (devstore.StoredOwnLID) writes nor reads that pair when it
 // logs in.
 func (m *lidMaps) attach(dev *store.Device) {
-	tokens := &tokenCache{}
-	rf := readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: &noLIDs{}, tokens: tokens}
+	tokens := newTokenCache()
+	rf := readFirstLIDMap{CachedLIDMap: sqlstore.NewCachedLIDMap(m.db), none: newNoLIDs(), tokens: tokens}
 	if own, ok := dev.LIDs.(devstore.StoredOwnLID); ok {
 		rf.ownLID, rf.ownPN = own.LID, own.PN
 	}
@@ -79,7 +78,7 @@ func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) e
 	if m.ownPN != "" && lid.User == m.ownLID && pn.User == m.ownPN {
 		return nil
 	}
-	m.none.forget(pn.User)
+	m.none.drop(pn.User)
 	m.tokens.clear()
 	if have, err := m.GetLIDForPN(ctx, pn); err == nil && !have.IsEmpty() && have.User == lid.User {
 		return nil
@@ -90,7 +89,7 @@ func (m readFirstLIDMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) e
 // PutManyLIDMappings stores pairs; their numbers have a LID from now on.
 func (m readFirstLIDMap) PutManyLIDMappings(ctx context.Context, pairs []store.LIDMapping) error {
 	for _, p := range pairs {
-		m.none.forget(p.PN.User)
+		m.none.drop(p.PN.User)
 	}
 	m.tokens.clear()
 	return m.CachedLIDMap.PutManyLIDMappings(ctx, pairs)
@@ -98,12 +97,12 @@ func (m readFirstLIDMap) PutManyLIDMappings(ctx context.Context, pairs []store.L
 
 // GetLIDForPN answers "none" for a number recently found without a LID.
 func (m readFirstLIDMap) GetLIDForPN(ctx context.Context, pn types.JID) (types.JID, error) {
-	if pn.Server == types.DefaultUserServer && m.none.has(pn.User) {
+	if _, none := m.none.get(pn.User); none && pn.Server == types.DefaultUserServer {
 		return types.JID{}, nil
 	}
 	lid, err := m.CachedLIDMap.GetLIDForPN(ctx, pn)
 	if err == nil && lid.IsEmpty() {
-		m.none.add(pn.User)
+		m.none.put(pn.User, struct{}{})
 	}
 	return lid, err
 }
@@ -113,7 +112,7 @@ func (m readFirstLIDMap) GetLIDForPN(ctx context.Context, pn types.JID) (types.J
 func (m readFirstLIDMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (map[types.JID]types.JID, error) {
 	ask := make([]types.JID, 0, len(pns))
 	for _, pn := range pns {
-		if pn.Server != types.DefaultUserServer || !m.none.has(pn.User) {
+		if _, none := m.none.get(pn.User); !none || pn.Server != types.DefaultUserServer {
 			ask = append(ask, pn)
 		}
 	}
@@ -123,7 +122,7 @@ func (m readFirstLIDMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID)
 	}
 	for _, pn := range ask {
 		if _, ok := got[pn]; !ok && pn.Server == types.DefaultUserServer {
-			m.none.add(pn.User)
+			m.none.put(pn.User, struct{}{})
 		}
 	}
 	return got, nil
@@ -132,41 +131,13 @@ func (m readFirstLIDMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID)
 // noLIDsTTL bounds how long a number is taken to have no LID without
 // asking the database again: another session (or process) sharing the
 // database may have stored its LID meanwhile. This session's own writes
-// clear it at once.
-const noLIDsTTL = time.Minute
+// drop it at once. noLIDsMax bounds the numbers remembered.
+const (
+	noLIDsTTL = time.Minute
+	noLIDsMax = 4096
+)
 
-// noLIDsMax bounds the numbers remembered; the set starts over when full.
-const noLIDsMax = 4096
+// noLIDs is a session's set of numbers known to have no LID.
+type noLIDs = expiring[string, struct{}]
 
-// noLIDs is a session's set of numbers known to have no LID, emptied every
-// noLIDsTTL.
-type noLIDs struct {
-	mu    sync.Mutex
-	users map[string]struct{}
-	since time.Time
-}
-
-func (n *noLIDs) has(user string) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if time.Since(n.since) > noLIDsTTL {
-		n.users = nil
-	}
-	_, ok := n.users[user]
-	return ok
-}
-
-func (n *noLIDs) add(user string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.users == nil || len(n.users) >= noLIDsMax || time.Since(n.since) > noLIDsTTL {
-		n.users, n.since = make(map[string]struct{}), time.Now()
-	}
-	n.users[user] = struct{}{}
-}
-
-func (n *noLIDs) forget(user string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	delete(n.users, user)
-}
+func newNoLIDs() *noLIDs { return newExpiring[string, struct{}](noLIDsTTL, noLIDsMax) }

@@ -16,15 +16,7 @@ import (
 func TestReadFirstLIDMap(t *testing.T) {
 	devstoretest.ForEach(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		ds, err := devstore.Open(ctx, url, zap.NewNop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ds.Close()
-		maps, err := newLIDMaps(ds)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds, maps := openLIDMaps(t, url)
 		pn := types.NewJID("15550401", types.DefaultUserServer)
 		lid1 := types.NewJID("900001", types.HiddenUserServer)
 		lid2 := types.NewJID("900002", types.HiddenUserServer)
@@ -54,15 +46,7 @@ func TestReadFirstLIDMap(t *testing.T) {
 func TestNoLIDIsRemembered(t *testing.T) {
 	devstoretest.ForEach(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		ds, err := devstore.Open(ctx, url, zap.NewNop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ds.Close()
-		maps, err := newLIDMaps(ds)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds, maps := openLIDMaps(t, url)
 		pn := types.NewJID("15550402", types.DefaultUserServer)
 		pnDev := types.JID{User: pn.User, Server: pn.Server, Device: 3}
 		lid := types.NewJID("900003", types.HiddenUserServer)
@@ -95,15 +79,7 @@ func TestNoLIDIsRemembered(t *testing.T) {
 // fail any query); another pair still goes to the database.
 func TestOwnLIDKnown(t *testing.T) {
 	ctx := context.Background()
-	ds, err := devstore.Open(ctx, devstoretest.SQLiteURL(t), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	maps, err := newLIDMaps(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, maps := openLIDMaps(t, devstoretest.SQLiteURL(t))
 	dev := ds.NewDevice()
 	dev.LIDs = devstore.StoredOwnLID{LIDStore: dev.LIDs, LID: "900003", PN: "15550402"}
 	maps.attach(dev)
@@ -117,4 +93,20 @@ func TestOwnLIDKnown(t *testing.T) {
 	if err := dev.LIDs.PutLIDMapping(done, types.NewJID("900004", types.HiddenUserServer), pn); err == nil {
 		t.Fatal("another pair was not written to the database")
 	}
+}
+
+// openLIDMaps opens the device store at url (closed with the test) and its
+// LID maps.
+func openLIDMaps(t *testing.T, url string) (*devstore.Store, *lidMaps) {
+	t.Helper()
+	ds, err := devstore.Open(context.Background(), url, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ds.Close() })
+	maps, err := newLIDMaps(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, maps
 }

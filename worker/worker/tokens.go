@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"go.mau.fi/whatsmeow/store"
@@ -23,43 +22,12 @@ const (
 	tokensMax = 4096
 )
 
-type tokenCache struct {
-	mu     sync.Mutex
-	tokens map[types.JID]*store.PrivacyToken // nil: the database has none
-	since  time.Time
-}
+// tokenCache maps a user to its token; a nil token means the database has
+// none.
+type tokenCache = expiring[types.JID, *store.PrivacyToken]
 
-func (c *tokenCache) get(user types.JID) (*store.PrivacyToken, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Since(c.since) > tokensTTL {
-		c.tokens = nil
-	}
-	t, ok := c.tokens[user]
-	if t != nil {
-		cp := *t
-		return &cp, true
-	}
-	return nil, ok
-}
-
-func (c *tokenCache) put(user types.JID, t *store.PrivacyToken) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tokens == nil || len(c.tokens) >= tokensMax || time.Since(c.since) > tokensTTL {
-		c.tokens, c.since = make(map[types.JID]*store.PrivacyToken), time.Now()
-	}
-	if t != nil {
-		cp := *t
-		t = &cp
-	}
-	c.tokens[user] = t
-}
-
-func (c *tokenCache) clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.tokens = nil
+func newTokenCache() *tokenCache {
+	return newExpiring[types.JID, *store.PrivacyToken](tokensTTL, tokensMax)
 }
 
 // cachedTokens is a session's privacy token store behind its cache.
@@ -71,11 +39,11 @@ type cachedTokens struct {
 func (s cachedTokens) GetPrivacyToken(ctx context.Context, user types.JID) (*store.PrivacyToken, error) {
 	user = user.ToNonAD()
 	if t, ok := s.c.get(user); ok {
-		return t, nil
+		return clone(t), nil
 	}
 	t, err := s.PrivacyTokenStore.GetPrivacyToken(ctx, user)
 	if err == nil {
-		s.c.put(user, t)
+		s.c.put(user, clone(t))
 	}
 	return t, err
 }
@@ -85,4 +53,13 @@ func (s cachedTokens) PutPrivacyTokens(ctx context.Context, tokens ...store.Priv
 	err := s.PrivacyTokenStore.PutPrivacyTokens(ctx, tokens...)
 	s.c.clear() // nothing read meanwhile survives
 	return err
+}
+
+// clone copies a token so that no caller shares the cached one.
+func clone(t *store.PrivacyToken) *store.PrivacyToken {
+	if t == nil {
+		return nil
+	}
+	cp := *t
+	return &cp
 }

@@ -9,9 +9,7 @@ import (
 	"go.mau.fi/whatsmeow/proto/waAdv"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
-	"go.uber.org/zap"
 
-	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
 )
 
@@ -21,15 +19,7 @@ import (
 func TestPrivacyTokenCache(t *testing.T) {
 	devstoretest.ForEach(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		ds, err := devstore.Open(ctx, url, zap.NewNop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ds.Close()
-		maps, err := newLIDMaps(ds)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds, maps := openLIDMaps(t, url)
 		own, _ := types.ParseJID("15550499:7@s.whatsapp.net")
 		dev := ds.NewDevice()
 		dev.ID = &own
