@@ -106,7 +106,14 @@ func TestReadyzFollowsNATS(t *testing.T) {
 	}
 
 	ns.Shutdown()
-	rep = waitReady(t, addr, http.StatusServiceUnavailable)
+	// The streams and buckets checks can fail (503) before the client has
+	// noticed the disconnect: wait for the report in which it has.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rep = waitReady(t, addr, http.StatusServiceUnavailable)
+		if rep.Checks[ops.CheckNATS] != "ok" || time.Now().After(deadline) {
+			break
+		}
+	}
 	if rep.OK || len(rep.Failed) == 0 || rep.Failed[0] == "" {
 		t.Fatalf("report while NATS is down: %+v", rep)
 	}
