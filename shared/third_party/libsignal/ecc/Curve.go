@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"golang.org/x/crypto/curve25519"
-
 	"go.mau.fi/libsignal/logger"
 )
 
@@ -40,7 +38,7 @@ func CreateKeyPair(privateKey []byte) *ECKeyPair {
 	private[31] &= 127
 	private[31] |= 64
 
-	curve25519.ScalarBaseMult(&public, &private)
+	ScalarBaseMult(&public, &private) // Switchboard patch (BaseMult.go)
 
 	// Put data into our keypair struct
 	djbECPub := NewDjbECPublicKey(public)
@@ -71,7 +69,7 @@ func GenerateKeyPair() (*ECKeyPair, error) {
 	private[31] &= 127
 	private[31] |= 64
 
-	curve25519.ScalarBaseMult(&public, &private)
+	ScalarBaseMult(&public, &private) // Switchboard patch (BaseMult.go)
 
 	// Put data into our keypair struct
 	djbECPub := NewDjbECPublicKey(public)
