@@ -2,6 +2,7 @@ package devstore_test
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"testing"
 
 	"go.mau.fi/libsignal/ecc"
@@ -51,6 +52,63 @@ func TestKeyGenerationMatchesX25519(t *testing.T) {
 	}
 }
 
+// TestSharedSecretMatchesX25519: the patched Diffie-Hellman (libsignal
+// ecc.ScalarMult and ecc.X25519, used by libsignal's kdf for every Signal
+// session and by whatsmeow's Noise handshake) gives exactly what
+// curve25519.X25519 gives: random scalars and points, public keys, the
+// low order points (all zeroes, and an error from X25519), non-canonical
+// encodings and the top bit set.
+func TestSharedSecretMatchesX25519(t *testing.T) {
+	points := [][32]byte{{}, {1}, {9}}
+	for _, h := range []string{
+		"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", // order 8
+		"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157", // order 8
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p-1
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p
+		"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p+1
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // top bit set
+	} {
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) != 32 {
+			t.Fatalf("%s: %v", h, err)
+		}
+		points = append(points, [32]byte(b))
+	}
+	for range 300 {
+		var k [32]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			t.Fatal(err)
+		}
+		var pub [32]byte
+		curve25519.ScalarBaseMult(&pub, &k)
+		points = append(points, pub, k) // a public key, and 32 random bytes
+	}
+	for i, p := range points {
+		var k [32]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			t.Fatal(err)
+		}
+		var got, want [32]byte
+		ecc.ScalarMult(&got, &k, &p)
+		curve25519.ScalarMult(&want, &k, &p)
+		if got != want {
+			t.Fatalf("point %d %x: got %x, want %x", i, p, got, want)
+		}
+		out, err := ecc.X25519(&k, &p)
+		ref, refErr := curve25519.X25519(k[:], p[:])
+		if (err == nil) != (refErr == nil) || string(out) != string(ref) {
+			t.Fatalf("point %d %x: X25519 gave %x, %v; curve25519 %x, %v", i, p, out, err, ref, refErr)
+		}
+	}
+	// Both sides of an exchange agree.
+	a, b := keys.NewKeyPair(), keys.NewKeyPair()
+	ab, err1 := ecc.X25519(a.Priv, b.Pub)
+	ba, err2 := ecc.X25519(b.Priv, a.Pub)
+	if err1 != nil || err2 != nil || string(ab) != string(ba) {
+		t.Fatalf("shared secrets differ: %x %x (%v, %v)", ab, ba, err1, err2)
+	}
+}
+
 // BenchmarkKeyGeneration: one Curve25519 public key, patched fixed-base
 // path against the ladder it replaced.
 func BenchmarkKeyGeneration(b *testing.B) {
@@ -64,6 +122,24 @@ func BenchmarkKeyGeneration(b *testing.B) {
 	b.Run("ladder", func(b *testing.B) {
 		for range b.N {
 			curve25519.ScalarBaseMult(&pub, &k)
+		}
+	})
+}
+
+// BenchmarkSharedSecret: one Diffie-Hellman, patched against
+// curve25519.ScalarMult (which also computed the scalar's public key).
+func BenchmarkSharedSecret(b *testing.B) {
+	var k, p, out [32]byte
+	_, _ = rand.Read(k[:])
+	curve25519.ScalarBaseMult(&p, &k)
+	b.Run("patched", func(b *testing.B) {
+		for range b.N {
+			ecc.ScalarMult(&out, &k, &p)
+		}
+	})
+	b.Run("x-crypto", func(b *testing.B) {
+		for range b.N {
+			curve25519.ScalarMult(&out, &k, &p)
 		}
 	})
 }

@@ -6,8 +6,9 @@ import (
 	"crypto/sha256"
 	"io"
 
-	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/hkdf"
+
+	"go.mau.fi/libsignal/ecc"
 )
 
 // HKDF is a hashed key derivation function type that can be used to derive keys.
@@ -34,7 +35,7 @@ func DeriveSecrets(inputKeyMaterial, salt, info []byte, outputLength int) ([]byt
 // should be used in `DeriveSecrets` to output the Root and Chain keys.
 func CalculateSharedSecret(theirKey, ourKey [32]byte) [32]byte {
 	var sharedSecret [32]byte
-	curve25519.ScalarMult(&sharedSecret, &ourKey, &theirKey)
+	ecc.ScalarMult(&sharedSecret, &ourKey, &theirKey) // Switchboard patch (ecc/ScalarMult.go)
 
 	return sharedSecret
 }

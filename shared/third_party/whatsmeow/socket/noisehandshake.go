@@ -14,7 +14,7 @@ import (
 	"io"
 	"sync/atomic"
 
-	"golang.org/x/crypto/curve25519"
+	"go.mau.fi/libsignal/ecc"
 	"golang.org/x/crypto/hkdf"
 
 	"go.mau.fi/whatsmeow/util/gcmutil"
@@ -95,7 +95,7 @@ func (nh *NoiseHandshake) Finish(
 }
 
 func (nh *NoiseHandshake) MixSharedSecretIntoKey(priv, pub [32]byte) error {
-	secret, err := curve25519.X25519(priv[:], pub[:])
+	secret, err := ecc.X25519(&priv, &pub) // Switchboard patch: one scalar multiplication (libsignal ecc/ScalarMult.go)
 	if err != nil {
 		return fmt.Errorf("failed to do x25519 scalar multiplication: %w", err)
 	}
