@@ -33,7 +33,7 @@ func (cli *Client) keepAliveLoop(ctx, connCtx context.Context) {
 	for {
 		interval := rand.Int64N(KeepAliveIntervalMax.Milliseconds()-KeepAliveIntervalMin.Milliseconds()) + KeepAliveIntervalMin.Milliseconds()
 		select {
-		case <-time.After(time.Duration(interval) * time.Millisecond):
+		case <-time.After(alignedKeepAliveWait(time.Duration(interval) * time.Millisecond)):
 			isSuccess, shouldContinue := cli.sendKeepAlive(connCtx)
 			if !shouldContinue {
 				return
@@ -60,6 +60,23 @@ func (cli *Client) keepAliveLoop(ctx, connCtx context.Context) {
 			return
 		}
 	}
+}
+
+// Switchboard patch: keepAliveAlign is the grid keepalive pings are sent
+// on. Each client still pings every 20-30 s, but the ping is due at the
+// next whole second of the wall clock after its interval, so that the
+// pings of thousands of clients in one process leave (and their answers
+// arrive) in one burst a second instead of one by one: the process wakes
+// once for a burst instead of once per ping. Waking idle threads for single
+// pings (futex, netpoll, the scheduler's search for work) was half of an
+// idle gateway's CPU.
+const keepAliveAlign = time.Second
+
+// alignedKeepAliveWait is interval, extended to the next multiple of
+// keepAliveAlign of the wall clock (by less than keepAliveAlign).
+func alignedKeepAliveWait(interval time.Duration) time.Duration {
+	now := time.Now()
+	return now.Add(interval).Truncate(keepAliveAlign).Add(keepAliveAlign).Sub(now)
 }
 
 func (cli *Client) sendKeepAlive(ctx context.Context) (isSuccess, shouldContinue bool) {
