@@ -187,6 +187,9 @@ func (s *Session) connect() error {
 // connectSlot waits for a slot of the worker's cap on connects in flight
 // (none without a cap), or until the actor closes.
 func (s *Session) connectSlot() error {
+	if s.deps.Connects != nil {
+		s.deps.Connects.Add(1)
+	}
 	if s.deps.Connecting == nil {
 		return nil
 	}
@@ -194,11 +197,17 @@ func (s *Session) connectSlot() error {
 	case s.deps.Connecting <- struct{}{}:
 		return nil
 	case <-s.ctx.Done():
+		if s.deps.Connects != nil {
+			s.deps.Connects.Add(-1)
+		}
 		return fmt.Errorf("connect: %w", ErrClosed)
 	}
 }
 
 func (s *Session) releaseSlot() {
+	if s.deps.Connects != nil {
+		s.deps.Connects.Add(-1)
+	}
 	if s.deps.Connecting != nil {
 		<-s.deps.Connecting
 	}

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -84,6 +85,10 @@ type Deps struct {
 	// a few cores, which starved everything else of the process (state
 	// writes and NATS round trips timed out). nil: no cap.
 	Connecting chan struct{}
+	// Connects, when set, counts the connects wanted: waiting for a slot of
+	// Connecting or in flight. The worker reads it to tell a storm of
+	// logins (restart, takeover) from the odd reconnect.
+	Connects *atomic.Int64
 
 	// QRWindow, when positive, replaces the QR window computed from
 	// whatsmeow's code lifetimes (60 s + 5×20 s for six codes, 20 s each

@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,8 +181,9 @@ func TestMetrics(t *testing.T) {
 
 // TestConnectSlot: a connect takes a slot of the worker's cap and gives it
 // back; with every slot taken it waits, and a closing actor stops waiting.
+// Connects counts the connects wanted: in flight and waiting.
 func TestConnectSlot(t *testing.T) {
-	deps := &Deps{Connecting: make(chan struct{}, 1)}
+	deps := &Deps{Connecting: make(chan struct{}, 1), Connects: new(atomic.Int64)}
 	s := New(context.Background(), deps, report.Fence{}, "t", "slot", report.Snapshot{}, nil)
 	if err := s.connectSlot(); err != nil {
 		t.Fatal(err)
@@ -192,6 +194,12 @@ func TestConnectSlot(t *testing.T) {
 	waiting := New(context.Background(), deps, report.Fence{}, "t", "waiting", report.Snapshot{}, nil)
 	got := make(chan error, 1)
 	go func() { got <- waiting.connectSlot() }()
+	for deadline := time.Now().Add(5 * time.Second); deps.Connects.Load() != 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connects wanted, want 2 (one in flight, one waiting)", deps.Connects.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	waiting.cancel() // the actor closes while every slot is taken
 	select {
 	case err := <-got:
@@ -201,8 +209,14 @@ func TestConnectSlot(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a closed actor still waits for a connect slot")
 	}
+	if n := deps.Connects.Load(); n != 1 {
+		t.Fatalf("%d connects wanted after the waiting one gave up, want 1", n)
+	}
 	s.releaseSlot()
 	if len(deps.Connecting) != 0 {
 		t.Fatalf("%d slots taken after the release, want 0", len(deps.Connecting))
+	}
+	if n := deps.Connects.Load(); n != 0 {
+		t.Fatalf("%d connects wanted after the release, want 0", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/shared/devstore"
+	"github.com/switchboard-gw/switchboard/worker/pacer"
 )
 
 // SetQRWindow shortens how long a QR registration waits for a scan; call it
@@ -14,4 +15,14 @@ func (w *Worker) SetQRWindow(d time.Duration) { w.deps.QRWindow = d }
 // call it before Start.
 func (w *Worker) WrapDevices(wrap func(devstore.Links) devstore.Links) {
 	w.deps.Devices = wrap(w.deps.Devices)
+}
+
+// QueueConnects queues n pacer jobs that do nothing, as n sessions waiting
+// to connect; they are dropped once stale reports true.
+func (w *Worker) QueueConnects(n int, stale func() bool) {
+	jobs := make([]pacer.Job, n)
+	for i := range jobs {
+		jobs[i] = pacer.Job{Run: func() {}, Stale: stale}
+	}
+	w.pacer.Submit(jobs...)
 }

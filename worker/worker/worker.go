@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -55,6 +56,8 @@ type Worker struct {
 	cancel context.CancelFunc
 	// live is closed when the liveness loop has exited.
 	live chan struct{}
+	// storms is closed when the login storm watch has ended.
+	storms chan struct{}
 	// swept is closed when the orphan device sweep has ended.
 	swept chan struct{}
 }
@@ -104,8 +107,8 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 		return nil, err
 	}
 	w.deps = &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: w.pacer, Metrics: met,
-		Connecting: make(chan struct{}, sessions.ConnectsPerCPU*runtime.GOMAXPROCS(0)),
-		Messages:   message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
+		Connecting: make(chan struct{}, sessions.ConnectsPerCPU*runtime.GOMAXPROCS(0)), Connects: new(atomic.Int64),
+		Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
 	own := cfg.Ownership
 	if own == nil {
 		own = b
@@ -165,6 +168,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		defer close(w.swept)
 		w.sweepOrphans(w.runCtx)
 	}()
+	w.storms = make(chan struct{})
+	go func() {
+		defer close(w.storms)
+		w.watchStorms(w.runCtx)
+	}()
 	w.log.Info("worker started", zap.Int("shards", w.cfg.Shards), zap.Bool("simulator", w.cfg.Simulator != ""))
 	return nil
 }
@@ -182,6 +190,9 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 	if w.swept != nil {
 		<-w.swept
+	}
+	if w.storms != nil {
+		<-w.storms
 	}
 	err = errors.Join(err, w.pacer.Stop(ctx), w.logs.Stop(ctx))
 	w.log.Info("worker stopped")
