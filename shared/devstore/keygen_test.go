@@ -36,6 +36,26 @@ func TestKeyGenerationMatchesX25519(t *testing.T) {
 			t.Fatalf("scalar %x: got %x, want %x", k, got, want)
 		}
 	}
+	for _, n := range []int{1, 2, 3, 50, 812} {
+		privs, pubs := make([]*[32]byte, n), make([]*[32]byte, n)
+		for i := range privs {
+			privs[i], pubs[i] = &scalars[i], new([32]byte)
+		}
+		ecc.ScalarBaseMultBatch(pubs, privs)
+		for i := range privs {
+			var want [32]byte
+			curve25519.ScalarBaseMult(&want, privs[i])
+			if *pubs[i] != want {
+				t.Fatalf("batch of %d, key %d: got %x, want %x", n, i, *pubs[i], want)
+			}
+		}
+		pre := keys.NewPreKeys(7, uint32(n))
+		for i, k := range pre {
+			if want, err := curve25519.X25519(k.Priv[:], curve25519.Basepoint); err != nil || [32]byte(want) != *k.Pub || k.KeyID != uint32(7+i) {
+				t.Fatalf("keys.NewPreKeys(7, %d)[%d]: id %d, public key %x is not X25519(priv, 9) %x", n, i, k.KeyID, *k.Pub, want)
+			}
+		}
+	}
 	for range 200 {
 		kp := keys.NewKeyPair()
 		if want, err := curve25519.X25519(kp.Priv[:], curve25519.Basepoint); err != nil || [32]byte(want) != *kp.Pub {
@@ -122,6 +142,15 @@ func BenchmarkKeyGeneration(b *testing.B) {
 	b.Run("ladder", func(b *testing.B) {
 		for range b.N {
 			curve25519.ScalarBaseMult(&pub, &k)
+		}
+	})
+	b.Run("batch-of-50", func(b *testing.B) {
+		privs, pubs := make([]*[32]byte, 50), make([]*[32]byte, 50)
+		for i := range privs {
+			privs[i], pubs[i] = &k, new([32]byte)
+		}
+		for i := 0; i < b.N; i += 50 {
+			ecc.ScalarBaseMultBatch(pubs, privs)
 		}
 	})
 }

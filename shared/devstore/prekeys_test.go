@@ -12,6 +12,7 @@ import (
 	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 	"go.uber.org/zap/zaptest"
+	"golang.org/x/crypto/curve25519"
 
 	"github.com/switchboard-gw/switchboard/shared/devstore"
 	"github.com/switchboard-gw/switchboard/shared/devstore/devstoretest"
@@ -77,6 +78,18 @@ func TestPairedDeviceStores(t *testing.T) {
 							return
 						}
 						seen[k.KeyID] = true
+						// Generated in a batch and stored in one statement:
+						// each public key is its private key's, and the
+						// stored key is the one returned.
+						if want, err := curve25519.X25519(k.Priv[:], curve25519.Basepoint); err != nil || [32]byte(want) != *k.Pub {
+							errs <- fmt.Errorf("sealed=%v: pre-key %d: public key is not the private key's", sealed, k.KeyID)
+							return
+						}
+						stored, err := dev.PreKeys.GetPreKey(ctx, k.KeyID)
+						if err != nil || stored == nil || *stored.Priv != *k.Priv || *stored.Pub != *k.Pub {
+							errs <- fmt.Errorf("sealed=%v: pre-key %d stored differently: %v", sealed, k.KeyID, err)
+							return
+						}
 					}
 					if err := dev.PreKeys.MarkPreKeysAsUploaded(ctx, keys[len(keys)-1].KeyID); err != nil {
 						errs <- err

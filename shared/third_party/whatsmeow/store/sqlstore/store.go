@@ -366,13 +366,13 @@ func (s *SQLStore) GetOrGenPreKeys(ctx context.Context, count uint32) ([]*keys.P
 		if err != nil {
 			return nil, err
 		}
-		for i := existingCount; i < count; i++ {
-			newKeys[i], err = s.genOnePreKey(ctx, nextKeyID, false)
-			if err != nil {
-				return nil, fmt.Errorf("failed to generate prekey: %w", err)
-			}
-			nextKeyID++
+		// Switchboard patch: generated together and stored with one
+		// statement (switchboard_patch.go) instead of one INSERT each.
+		generated := keys.NewPreKeys(nextKeyID, count-existingCount)
+		if err = s.insertPreKeys(ctx, generated); err != nil {
+			return nil, fmt.Errorf("failed to generate prekey: %w", err)
 		}
+		copy(newKeys[existingCount:], generated)
 	}
 
 	return newKeys, nil

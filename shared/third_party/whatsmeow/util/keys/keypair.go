@@ -65,3 +65,22 @@ func NewPreKey(keyID uint32) *PreKey {
 		KeyID:   keyID,
 	}
 }
+
+// NewPreKeys returns count pre-keys with ids from firstID on. Switchboard
+// patch: the public keys are computed together (ecc.ScalarBaseMultBatch,
+// one field inversion for all of them).
+func NewPreKeys(firstID, count uint32) []*PreKey {
+	out := make([]*PreKey, count)
+	privs := make([]*[32]byte, count)
+	pubs := make([]*[32]byte, count)
+	for i := range out {
+		priv := *(*[32]byte)(random.Bytes(32))
+		priv[0] &= 248
+		priv[31] &= 127
+		priv[31] |= 64
+		out[i] = &PreKey{KeyPair: KeyPair{Priv: &priv, Pub: new([32]byte)}, KeyID: firstID + uint32(i)}
+		privs[i], pubs[i] = out[i].Priv, out[i].Pub
+	}
+	ecc.ScalarBaseMultBatch(pubs, privs)
+	return out
+}
