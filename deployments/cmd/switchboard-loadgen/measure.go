@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -63,12 +64,19 @@ func (r *run) measure(ctx context.Context) error {
 	if r.cfg.reuse {
 		return r.measureReused(ctx, c, idle0)
 	}
+	linkCPU0, linkSim0, self0 := r.gatewayCPU(), cpuTicks(r.sim.pid()), cpuTicks(os.Getpid())
 	res := c.linkAll(ctx, "load", r.cfg.n, r.cfg.conc)
 	linked := len(res.lat)
 	fmt.Printf("%-44s %10.1f /s  (%d linked, %d failed, %.1f s)\n", "links through the api",
 		float64(linked)/res.took.Seconds(), linked, res.failed, res.took.Seconds())
 	fmt.Printf("%-44s p50 %v  p99 %v  max %v\n", "link latency (create → logged_in)",
 		pct(res.lat, 0.5).Round(time.Millisecond), pct(res.lat, 0.99).Round(time.Millisecond), pct(res.lat, 1).Round(time.Millisecond))
+	if linked > 0 {
+		// CPU per link compares builds even when the box's load differs.
+		perLink := func(ticks int64) float64 { return float64(ticks) * 10 / float64(linked) }
+		fmt.Printf("%-44s %10.2f ms  (simulator %.2f ms, load client %.2f ms)\n", "CPU per link, gateway",
+			perLink(r.gatewayCPU()-linkCPU0), perLink(cpuTicks(r.sim.pid())-linkSim0), perLink(cpuTicks(os.Getpid())-self0))
+	}
 	fmt.Printf("%-44s %s\n", "load average after linking", loadAvg())
 	if res.firstErr != nil {
 		fmt.Printf("%-44s %v\n", "first link error", res.firstErr)
