@@ -25,8 +25,8 @@ import (
 // Against the simulator (SimulatorRate, SimulatorBurst; the worker uses them
 // when it points at one and no rate is set) nothing is at stake but CPU.
 // 1,000 a second is above what one gateway logs in again on the two-core
-// test machine (make bench-scale: 2,000 sessions back 4.2-4.9 s after a
-// restart; 10,000 after 23-26 s, ~400-450 a second once the api is up), so
+// test machine (make bench-scale: 3,000 sessions back 4.7-5.0 s after a
+// restart; 10,000 after 15 s, ~700 a second once the api is up), so
 // the machine sets the pace, not the pacer; the pacer still keeps a restart
 // from dialling everything at once, and connects beyond the machine's
 // capacity wait for a slot of the worker's cap on connects in flight
