@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/util/keys"
 
 	"github.com/switchboard-gw/switchboard/shared/secretbox"
@@ -125,12 +126,20 @@ func (k sealedKeys) putDevice(ctx context.Context, dev *store.Device) error {
 	return nil
 }
 
-// DeleteDevice deletes the device and its sealed keys.
+// DeleteDevice deletes the device and its sealed keys. The device's ID is
+// read once: whatsmeow deletes a device from its event goroutine when the
+// server removes it (a device_removed stream error, which a logout
+// provokes) while the session's own logout may delete it too, and each
+// Device.Delete clears the ID when it is done.
 func (k sealedKeys) DeleteDevice(ctx context.Context, dev *store.Device) error {
-	if err := k.s.container.DeleteDevice(ctx, dev); err != nil {
+	id := dev.ID
+	if id == nil {
+		return sqlstore.ErrDeviceIDMustBeSet
+	}
+	if err := k.s.container.DeleteDevice(ctx, &store.Device{ID: id}); err != nil { // it deletes by ID only
 		return err
 	}
-	if _, err := k.s.ours.Exec(ctx, deleteKeysQuery, dev.ID.String()); err != nil {
+	if _, err := k.s.ours.Exec(ctx, deleteKeysQuery, id.String()); err != nil {
 		return fmt.Errorf("devstore: delete device keys: %w", err)
 	}
 	return nil
