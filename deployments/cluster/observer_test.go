@@ -50,23 +50,50 @@ func newObserver(tb testing.TB, b *bus.Buckets) *observer {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			o.follow(ctx, tb, w.kv, watch, w.fn)
+		}()
+	}
+	return o
+}
+
+// follow hands watch's entries to fn until ctx ends. A watch whose
+// updates close under it (nats.go drops an ordered consumer it cannot
+// re-create, which a loaded cluster provokes) is created again, as the
+// workers' own watches are: the observer must not go blind mid-test.
+func (o *observer) follow(ctx context.Context, tb testing.TB, kv jetstream.KeyValue, watch jetstream.KeyWatcher,
+	fn func(jetstream.KeyValueEntry, time.Time)) {
+	for {
+		closed := func() bool {
 			defer func() { _ = watch.Stop() }()
 			for {
 				select {
 				case <-ctx.Done():
-					return
+					return false
 				case e, ok := <-watch.Updates():
 					if !ok {
-						return
+						return true
 					}
 					if e != nil {
-						w.fn(e, time.Now())
+						fn(e, time.Now())
 					}
 				}
 			}
 		}()
+		if !closed {
+			return
+		}
+		for {
+			var err error
+			if watch, err = kv.WatchAll(ctx); err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		tb.Logf("observer: watch of %s closed, re-created", kv.Bucket())
 	}
-	return o
 }
 
 func (o *observer) session(e jetstream.KeyValueEntry, at time.Time) {
