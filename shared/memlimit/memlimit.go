@@ -77,14 +77,21 @@ func Apply(limit string, log *zap.Logger) (Settings, error) {
 	if s.Source != "none" {
 		s.Limit = debug.SetMemoryLimit(-1)
 	}
-	s.GCPercent = debug.SetGCPercent(-1)
-	debug.SetGCPercent(s.GCPercent)
+	s.GCPercent = GCPercent()
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGCPercent)
 		s.GCPercent = DefaultGCPercent
 	}
 	log.Info("memory settings", zap.Int64("limit_bytes", s.Limit), zap.String("limit_source", s.Source), zap.Int("gc_percent", s.GCPercent))
 	return s, nil
+}
+
+// GCPercent is the process's current GC target (debug.SetGCPercent has no
+// getter).
+func GCPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
 }
 
 // ReturnStartGarbage collects once and returns every free page to the

@@ -11,12 +11,6 @@ import (
 	"github.com/switchboard-gw/switchboard/worker/worker"
 )
 
-func gcPercent() int {
-	p := debug.SetGCPercent(-1)
-	debug.SetGCPercent(p)
-	return p
-}
-
 // TestLoginStormRaisesGCTarget: while hundreds of connects wait at the
 // worker's pacer (a restart, a takeover) the GC target is raised; when
 // they are gone it is put back.
@@ -27,14 +21,14 @@ func TestLoginStormRaisesGCTarget(t *testing.T) {
 	r := e.startWorkerConfig("w1", func(c *worker.Config) { c.ReconnectRate, c.ReconnectBurst = 1, 1 }, nil)
 	waitGC := func(want int, what string) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); gcPercent() != want; {
+		for deadline := time.Now().Add(10 * time.Second); memlimit.GCPercent() != want; {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: GC percent %d, want %d", what, gcPercent(), want)
+				t.Fatalf("%s: GC percent %d, want %d", what, memlimit.GCPercent(), want)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if got := gcPercent(); got != memlimit.DefaultGCPercent {
+	if got := memlimit.GCPercent(); got != memlimit.DefaultGCPercent {
 		t.Fatalf("before any storm: GC percent %d, want %d", got, memlimit.DefaultGCPercent)
 	}
 	var over atomic.Bool
