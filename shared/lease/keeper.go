@@ -61,9 +61,12 @@ func (c *KeeperConfig) validate() error {
 // locally even when NATS cannot be reached, so that no other holder can have
 // acquired it while this one still works under it.
 type Keeper struct {
-	cfg  KeeperConfig
-	log  *zap.Logger
-	tick time.Duration
+	cfg KeeperConfig
+	log *zap.Logger
+	// tick paces attempts to acquire and retries of a failed renewal;
+	// renewEvery paces the renewals of a healthy lease.
+	tick       time.Duration
+	renewEvery time.Duration
 	// fence is how long after the last successful write the keeper stops
 	// trusting its lease.
 	fence time.Duration
@@ -84,17 +87,21 @@ func NewKeeper(cfg KeeperConfig, log *zap.Logger) (*Keeper, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	// Renewing every TTL/10 and fencing 2 s (at the default TTL) before the
-	// earliest expiry lets a lease ride out a NATS leader election (4–9 s
-	// after a node dies) more often than not, and still stops the holder
-	// before anyone else can take the lease.
+	// Renewing every TTL/4, retrying a failed renewal every TTL/10 and
+	// fencing 2 s (at the default TTL) before the earliest expiry lets a
+	// lease ride out a NATS leader election (4–9 s after a node dies) more
+	// often than not, and still stops the holder before anyone else can
+	// take the lease. A healthy lease costs a KV write (and one delivery to
+	// every watcher of the bucket) per renewal, so renewals are not more
+	// frequent than the retries need.
 	tick := cfg.TTL / 10
 	return &Keeper{
-		cfg:   cfg,
-		log:   log.Named("lease").With(zap.String("key", cfg.Key)),
-		tick:  tick,
-		fence: cfg.TTL - 2*tick,
-		poke:  make(chan struct{}, 1),
+		cfg:        cfg,
+		log:        log.Named("lease").With(zap.String("key", cfg.Key)),
+		tick:       tick,
+		renewEvery: cfg.TTL / 4,
+		fence:      cfg.TTL - 2*tick,
+		poke:       make(chan struct{}, 1),
 	}, nil
 }
 
@@ -173,13 +180,7 @@ func (k *Keeper) run(ctx context.Context) {
 				lose("fenced")
 			}
 		}
-		// The next attempt comes a tick after this one started, or at the
-		// fence time if that is sooner: fencing must not wait for a tick.
-		next := k.tick - time.Since(sent)
-		if held {
-			next = min(next, time.Until(lastWrite.Add(k.fence)))
-		}
-		t.Reset(max(next, 0))
+		t.Reset(max(k.nextAttempt(sent, lastWrite, held), 0))
 		select {
 		case <-ctx.Done():
 			if held {
@@ -190,6 +191,26 @@ func (k *Keeper) run(ctx context.Context) {
 		case <-k.poke:
 		}
 	}
+}
+
+// nextAttempt is how long to wait after an attempt sent at sent. Without
+// the lease, or after a failed renewal, that is a tick after the attempt
+// started. A lease renewed at lastWrite is renewed again at a whole
+// multiple of renewEvery on the wall clock, so that all of a process's
+// leases renew in one burst instead of each waking the process (and the
+// server) on its own. Either way it is no later than the fence time:
+// fencing must not wait for a tick.
+func (k *Keeper) nextAttempt(sent, lastWrite time.Time, held bool) time.Duration {
+	if !held {
+		return k.tick - time.Since(sent)
+	}
+	next := k.tick - time.Since(sent)
+	if lastWrite.Equal(sent) {
+		// At least a tick later: a renewal sent just before a boundary is
+		// not repeated just after it.
+		next = time.Until(sent.Add(k.tick).Truncate(k.renewEvery).Add(k.renewEvery))
+	}
+	return min(next, time.Until(lastWrite.Add(k.fence)))
 }
 
 // Poke makes the keeper try at once instead of at its next tick. Owners
