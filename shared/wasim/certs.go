@@ -1,8 +1,6 @@
 package wasim
 
 import (
-	"crypto/ecdh"
-	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -24,7 +22,7 @@ const (
 // certificate chain that binds the static key to the root (spec §3.1).
 type noiseIdentity struct {
 	rootPub [32]byte
-	static  *ecdh.PrivateKey
+	static  *keys.KeyPair
 	chain   []byte
 }
 
@@ -38,10 +36,7 @@ func newNoiseIdentity(rootPriv []byte) (*noiseIdentity, error) {
 		root = keys.NewKeyPairFromPrivateKey(priv)
 	}
 	inter := keys.NewKeyPair()
-	static, err := ecdh.X25519().GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("wasim: static key: %w", err)
-	}
+	static := keys.NewKeyPair()
 	now := uint64(time.Now().Unix())
 	interDetails, err := proto.Marshal(&waCert.CertChain_NoiseCertificate_Details{
 		Serial:       proto.Uint32(intermediateSerial),
@@ -56,7 +51,7 @@ func newNoiseIdentity(rootPriv []byte) (*noiseIdentity, error) {
 	leafDetails, err := proto.Marshal(&waCert.CertChain_NoiseCertificate_Details{
 		Serial:       proto.Uint32(leafSerial),
 		IssuerSerial: proto.Uint32(intermediateSerial),
-		Key:          static.PublicKey().Bytes(),
+		Key:          static.Pub[:],
 		NotBefore:    proto.Uint64(now - 3600),
 		NotAfter:     proto.Uint64(now + 365*24*3600),
 	})

@@ -1,12 +1,11 @@
 package wasim
 
 import (
-	"crypto/ecdh"
-	"crypto/rand"
 	"fmt"
 
 	"go.mau.fi/whatsmeow/proto/waWa6"
 	"go.mau.fi/whatsmeow/socket"
+	"go.mau.fi/whatsmeow/util/keys"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -18,7 +17,7 @@ var waConnHeader = socket.WAConnHeader
 // keys exist.
 type handshake struct {
 	noise *noiseState
-	eph   *ecdh.PrivateKey
+	eph   *keys.KeyPair
 }
 
 // onClientHello answers frame 1 with the server hello (spec §3 steps 3-9).
@@ -35,23 +34,22 @@ func (c *conn) onClientHello(frame []byte) error {
 	if len(clientEph) != 32 {
 		return fmt.Errorf("%w: client ephemeral of %d bytes", errMalformed, len(clientEph))
 	}
-	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
-	if err != nil {
-		return fmt.Errorf("wasim: ephemeral key: %w", err)
-	}
+	// Fixed-base key generation, as the gateway's whatsmeow does (patched
+	// util/keys): the simulator shares the box it is measured on.
+	eph := keys.NewKeyPair()
 	ns := newNoiseState()
 	ns.mixHash(clientEph)
-	ns.mixHash(eph.PublicKey().Bytes())
+	ns.mixHash(eph.Pub[:])
 	if err := ns.mixKey(eph, clientEph); err != nil {
 		return err
 	}
-	staticCT := ns.encrypt(c.srv.ident.static.PublicKey().Bytes())
+	staticCT := ns.encrypt(c.srv.ident.static.Pub[:])
 	if err := ns.mixKey(c.srv.ident.static, clientEph); err != nil {
 		return err
 	}
 	certCT := ns.encrypt(c.srv.ident.chain)
 	out, err := proto.Marshal(&waWa6.HandshakeMessage{ServerHello: &waWa6.HandshakeMessage_ServerHello{
-		Ephemeral: eph.PublicKey().Bytes(),
+		Ephemeral: eph.Pub[:],
 		Static:    staticCT,
 		Payload:   certCT,
 	}})

@@ -2,15 +2,16 @@ package wasim
 
 import (
 	"crypto/cipher"
-	"crypto/ecdh"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
+	"go.mau.fi/libsignal/ecc"
 	"go.mau.fi/whatsmeow/socket"
 	"go.mau.fi/whatsmeow/util/gcmutil"
+	"go.mau.fi/whatsmeow/util/keys"
 	"golang.org/x/crypto/hkdf"
 )
 
@@ -43,12 +44,13 @@ func (ns *noiseState) mixHash(data []byte) {
 }
 
 // mixKey runs HKDF over the chaining key and a DH output and resets the counter.
-func (ns *noiseState) mixKey(priv *ecdh.PrivateKey, pub []byte) error {
-	peer, err := ecdh.X25519().NewPublicKey(pub)
-	if err != nil {
-		return fmt.Errorf("wasim: peer key: %w", err)
+func (ns *noiseState) mixKey(priv *keys.KeyPair, pub []byte) error {
+	if len(pub) != 32 {
+		return fmt.Errorf("wasim: peer key of %d bytes", len(pub))
 	}
-	secret, err := priv.ECDH(peer)
+	// One scalar multiplication (libsignal's patched ecc); it refuses a
+	// low-order peer key (all-zero secret) as crypto/ecdh does.
+	secret, err := ecc.X25519(priv.Priv, (*[32]byte)(pub))
 	if err != nil {
 		return fmt.Errorf("wasim: x25519: %w", err)
 	}
