@@ -62,7 +62,8 @@ func (r *run) measure(ctx context.Context) error {
 
 	c := newClient([]string{"http://" + r.apiAddr}, r.simCtl, adminKey, r.cfg.conc)
 	if r.cfg.reuse {
-		return r.measureReused(ctx, c, idle0)
+		// No 0-session baseline: the kept sessions were reconnecting.
+		return r.measureReused(ctx, c, noBaseline)
 	}
 	linkCPU0, linkSim0, self0 := r.gatewayCPU(), cpuTicks(r.sim.pid()), cpuTicks(os.Getpid())
 	res := c.linkAll(ctx, "load", r.cfg.n, r.cfg.conc)
@@ -88,8 +89,7 @@ func (r *run) measure(ctx context.Context) error {
 		return err
 	}
 	linkedRSS := r.gatewayRSS()
-	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f MiB)\n", "RSS per session, freshly linked",
-		float64(linkedRSS-idle0)/float64(linked), mib(linkedRSS))
+	printPerSession("RSS per session, freshly linked", linkedRSS, idle0, linked, fmt.Sprintf("RSS %.1f MiB", mib(linkedRSS)))
 
 	return r.idleAndRestart(ctx, c, linked, idle0, linkedRSS)
 }
@@ -123,8 +123,8 @@ func (r *run) idleAndRestart(ctx context.Context, c *client, linked int, idle0, 
 	idleRSS := r.gatewayRSS()
 	fmt.Printf("%-44s %10.1f CPU-s  (simulator %.1f CPU-s)\n", fmt.Sprintf("idle CPU over %v, %d sessions", r.cfg.idle, linked),
 		float64(cpu1-cpu0)/100, float64(simCPU1-simCPU0)/100)
-	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f → %.1f MiB)\n", "RSS per session after the idle window",
-		float64(idleRSS-idle0)/float64(linked), mib(linkedRSS), mib(idleRSS))
+	printPerSession("RSS per session after the idle window", idleRSS, idle0, linked,
+		fmt.Sprintf("RSS %.1f → %.1f MiB", mib(linkedRSS), mib(idleRSS)))
 	fmt.Printf("%-44s %s\n", "load average after the idle window", loadAvg())
 
 	var err error
@@ -137,4 +137,16 @@ func (r *run) idleAndRestart(ctx context.Context, c *client, linked int, idle0, 
 	}
 	fmt.Printf("%-44s %s\n", "load average at the end", loadAvg())
 	return err
+}
+
+// noBaseline stands for an unknown 0-session RSS (SCALE_REUSE).
+const noBaseline = -1
+
+// printPerSession prints (rss-idle0)/n in KiB, or "-" without a baseline.
+func printPerSession(label string, rss, idle0 int64, n int, note string) {
+	if idle0 == noBaseline {
+		fmt.Printf("%-44s %10s KiB  (%s; no 0-session baseline with SCALE_REUSE)\n", label, "-", note)
+		return
+	}
+	fmt.Printf("%-44s %10.1f KiB  (%s)\n", label, float64(rss-idle0)/float64(n), note)
 }

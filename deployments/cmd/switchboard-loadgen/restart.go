@@ -111,7 +111,7 @@ func (r *run) restart(ctx context.Context, c *client, round, linked int, idle0 i
 		return err
 	}
 	rss := r.gatewayRSS()
-	fmt.Printf("%-44s %10.1f KiB  (RSS %.1f MiB)\n", "RSS per session after re-login", float64(rss-idle0)/float64(linked), mib(rss))
+	printPerSession("RSS per session after re-login", rss, idle0, linked, fmt.Sprintf("RSS %.1f MiB", mib(rss)))
 	return nil
 }
 
