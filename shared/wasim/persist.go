@@ -133,6 +133,7 @@ func savePrekey(r prekeyRec, withSig bool) savedPrekey {
 
 // snapshotLocked builds the state file's content; s.mu must be held.
 func (s *Server) snapshotLocked() savedState {
+	s.stats.snapshots.Add(1)
 	st := savedState{Version: stateVersion, RootKey: s.rootKey, NextLID: s.nextLID, Accounts: make([]savedAccount, 0, len(s.accounts))}
 	for _, a := range s.accounts {
 		sa := savedAccount{
@@ -163,7 +164,13 @@ func (s *Server) saveState() error {
 	if path == "" {
 		return nil
 	}
+	s.persistMu.Lock()
+	defer s.persistMu.Unlock()
+	if s.persisted != nil && s.mu.unlocks.Load() == s.savedUnlocks {
+		return nil // nobody held the registry since the last snapshot
+	}
 	s.mu.Lock()
+	after := s.mu.unlocks.Load() + 1 // the count once this holder unlocks
 	st := s.snapshotLocked()
 	s.mu.Unlock()
 	// Map order varies; sort for a stable file (and a cheap change check).
@@ -172,9 +179,8 @@ func (s *Server) saveState() error {
 	if err != nil {
 		return fmt.Errorf("wasim: encode state: %w", err)
 	}
-	s.persistMu.Lock()
-	defer s.persistMu.Unlock()
 	if bytes.Equal(b, s.persisted) {
+		s.savedUnlocks = after
 		return nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".wasim-state-*")
@@ -196,7 +202,7 @@ func (s *Server) saveState() error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("wasim: write state: %w", err)
 	}
-	s.persisted = b
+	s.persisted, s.savedUnlocks = b, after
 	return nil
 }
 

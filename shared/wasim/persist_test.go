@@ -61,3 +61,44 @@ func TestStateFile(t *testing.T) {
 		t.Fatal("a corrupt state file was accepted")
 	}
 }
+
+// TestStateSavedOnlyAfterChanges: the persist loop builds no snapshot of a
+// registry nobody held since the last one, and still saves every change.
+func TestStateSavedOnlyAfterChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wasim-state.json")
+	s, err := New(Config{WSAddr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", StateFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RegisterPairedDevice("+15550188002", "One", DeviceKeys{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.saveState(); err != nil {
+		t.Fatal(err)
+	}
+	built := s.stats.snapshots.Load()
+	for range 3 {
+		if err := s.saveState(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.stats.snapshots.Load(); got != built {
+		t.Fatalf("%d snapshots of an untouched registry, want none", got-built)
+	}
+	if _, err := s.RegisterPairedDevice("+15550188003", "Two", DeviceKeys{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.saveState(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(Config{WSAddr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", StateFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.mu.Lock()
+	_, ok := s2.accounts["15550188003"]
+	s2.mu.Unlock()
+	if !ok {
+		t.Fatal("the change after the skipped saves was not written")
+	}
+}

@@ -37,7 +37,7 @@ type Server struct {
 
 	// mu guards the registry (accounts, devices, pending refs and codes,
 	// open connections) and the lifecycle state. Never hold it across I/O.
-	mu       sync.Mutex
+	mu       registryMutex
 	state    runState
 	accounts map[string]*account // by phone digits
 	lids     map[string]*account // by LID user
@@ -51,6 +51,9 @@ type Server struct {
 	// read or written.
 	persistMu sync.Mutex
 	persisted []byte
+	// savedUnlocks is what mu's unlock count was right after the snapshot
+	// persisted was made from (persistMu guards it).
+	savedUnlocks uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -36,6 +36,7 @@ type counters struct {
 	refused     atomic.Int64 // message stanzas nacked
 	relayed     atomic.Int64 // copies relayed to linked devices
 	inboundNs   atomic.Int64 // time spent handling message stanzas
+	snapshots   atomic.Int64 // state file snapshots built (persist.go)
 }
 
 // Stats returns a snapshot of the counters.
