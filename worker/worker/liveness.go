@@ -44,7 +44,11 @@ func (w *Worker) livenessWalk(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		rec := session.ShardLiveness{Owner: w.cfg.ID, Epoch: o.sh.Epoch(), At: time.Now().UTC(), Stale: probeShard(o.sh)}
+		stale, ok := probeShard(ctx, o.sh)
+		if !ok {
+			return
+		}
+		rec := session.ShardLiveness{Owner: w.cfg.ID, Epoch: o.sh.Epoch(), At: time.Now().UTC(), Stale: stale}
 		b, err := json.Marshal(rec)
 		if err == nil {
 			pctx, cancel := context.WithTimeout(ctx, w.deps.OpTimeout)
@@ -61,8 +65,10 @@ func (w *Worker) livenessWalk(ctx context.Context) {
 }
 
 // probeShard probes the WORKING sessions of a shard at once and returns the
-// keys of the ones that are not healthy or did not answer in time.
-func probeShard(sh interface{ Each(func(*sessions.Session)) }) []string {
+// keys of the ones that are not healthy or did not answer in time; ok is
+// false when ctx ended first (a stopping worker does not wait for answers
+// from sessions it is closing).
+func probeShard(ctx context.Context, sh interface{ Each(func(*sessions.Session)) }) (stale []string, ok bool) {
 	type answer struct {
 		key string
 		err error
@@ -81,7 +87,6 @@ func probeShard(sh interface{ Each(func(*sessions.Session)) }) []string {
 		asked[key] = true
 		a.Liveness(func(err error) { answers <- answer{key, err} })
 	}
-	var stale []string
 	timeout := time.NewTimer(probeWait)
 	defer timeout.Stop()
 	for len(asked) > 0 {
@@ -98,8 +103,10 @@ func probeShard(sh interface{ Each(func(*sessions.Session)) }) []string {
 			for key := range asked {
 				stale = append(stale, key)
 			}
-			return stale
+			return stale, true
+		case <-ctx.Done():
+			return nil, false
 		}
 	}
-	return stale
+	return stale, true
 }

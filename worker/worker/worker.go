@@ -56,8 +56,10 @@ type Worker struct {
 	cancel context.CancelFunc
 	// live is closed when the liveness loop has exited.
 	live chan struct{}
-	// storms is closed when the login storm watch has ended.
-	storms chan struct{}
+	// storms is closed when the login storm watch has ended; stopStorms
+	// ends it (first thing in Stop).
+	storms     chan struct{}
+	stopStorms context.CancelFunc
 	// swept is closed when the orphan device sweep has ended.
 	swept chan struct{}
 }
@@ -169,9 +171,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.sweepOrphans(w.runCtx)
 	}()
 	w.storms = make(chan struct{})
+	stormCtx, stopStorms := context.WithCancel(w.runCtx)
+	w.stopStorms = stopStorms
 	go func() {
 		defer close(w.storms)
-		w.watchStorms(w.runCtx)
+		w.watchStorms(stormCtx)
 	}()
 	w.log.Info("worker started", zap.Int("shards", w.cfg.Shards), zap.Bool("simulator", w.cfg.Simulator != ""))
 	return nil
@@ -181,7 +185,16 @@ func (w *Worker) Start(ctx context.Context) error {
 // (never logging out), leases are released and the worker leaves the
 // registry.
 func (w *Worker) Stop(ctx context.Context) error {
+	start := time.Now()
+	if w.stopStorms != nil {
+		// Before the shards close: their sessions leaving would end a
+		// login storm and return its garbage (a full collection) while
+		// the stop waits.
+		w.stopStorms()
+		<-w.storms
+	}
 	err := w.own.Stop(ctx)
+	drained := time.Since(start)
 	if w.cancel != nil {
 		w.cancel()
 	}
@@ -191,11 +204,8 @@ func (w *Worker) Stop(ctx context.Context) error {
 	if w.swept != nil {
 		<-w.swept
 	}
-	if w.storms != nil {
-		<-w.storms
-	}
 	err = errors.Join(err, w.pacer.Stop(ctx), w.logs.Stop(ctx))
-	w.log.Info("worker stopped")
+	w.log.Info("worker stopped", zap.Duration("drained", drained), zap.Duration("total", time.Since(start)))
 	return err
 }
 
