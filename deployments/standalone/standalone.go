@@ -220,12 +220,13 @@ func (g *Gateway) SimulatorControlAddr() string {
 	return g.sim.ControlAddr()
 }
 
-// Stop stops the parts: first the api, so that no request (a new link, a
-// restart) starts anything; then the scheduler, the webhook dispatcher and
-// the worker at once (they share nothing but NATS and the device store; the
-// worker disconnects every session, never logging out, so they come back on
-// the next start, and records them as connecting); then the device store
-// and NATS, also at once. It logs how long each part took.
+// Stop stops the parts: the api, the scheduler, the webhook dispatcher and
+// the worker at once (they share nothing but NATS and the device store; a
+// command the api accepts while the worker stops stays in its stream for
+// the next start; the worker disconnects every session, never logging out,
+// so they come back on the next start, and records them as connecting; the
+// api's drain of in-flight requests no longer delays the worker's); then
+// the device store and NATS, also at once. It logs how long each part took.
 func (g *Gateway) Stop(ctx context.Context) error {
 	var (
 		mu    sync.Mutex
@@ -243,7 +244,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		mu.Unlock()
 	}
 	if g.api != nil {
-		part("api", func() error { return g.api.Stop(ctx) })
+		wg.Go(func() { part("api", func() error { return g.api.Stop(ctx) }) })
 	}
 	if g.sched != nil {
 		wg.Go(func() { part("scheduler", func() error { return g.sched.Stop(ctx) }) })
