@@ -19,6 +19,7 @@ func TestHealthyLeasesRenewSeldomAndTogether(t *testing.T) {
 	kv, _ := bucket(t)
 	ctx := context.Background()
 	const keys = 4
+	keepers := make([]*lease.Keeper, 0, keys)
 	for i := range keys {
 		k, err := lease.NewKeeper(lease.KeeperConfig{
 			KV: kv, Key: fmt.Sprintf("s.%d", i), Holder: "a", TTL: ttl,
@@ -28,6 +29,17 @@ func TestHealthyLeasesRenewSeldomAndTogether(t *testing.T) {
 		}
 		k.Start(ctx)
 		t.Cleanup(func() { _ = k.Stop(ctx) })
+		keepers = append(keepers, k)
+	}
+	// Acquisitions are not aligned: watch only once every lease is held.
+	deadline := time.Now().Add(5 * time.Second)
+	for _, k := range keepers {
+		for _, held := k.Held(); !held; _, held = k.Held() {
+			if time.Now().After(deadline) {
+				t.Fatal("leases not acquired")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
 	if err != nil {
@@ -52,12 +64,16 @@ func TestHealthyLeasesRenewSeldomAndTogether(t *testing.T) {
 	if max := keys * (int(window/(ttl/4)) + 1); len(writes) > max || len(writes) < keys {
 		t.Fatalf("%d renewals of %d healthy leases in %v, want %d–%d", len(writes), keys, window, keys, max)
 	}
-	// They come in bursts: every renewal is stored within 200 ms of a
-	// whole multiple of TTL/4.
+	// They come in bursts: renewals are stored within 200 ms of a whole
+	// multiple of TTL/4 (on independent schedules, 40 % would be by
+	// chance). A loaded machine may delay one, or turn one into a retry.
+	aligned := 0
 	for _, at := range writes {
-		off := at.Sub(at.Truncate(ttl / 4))
-		if off > 200*time.Millisecond {
-			t.Fatalf("a renewal %v after a multiple of %v: renewals are not aligned", off, ttl/4)
+		if at.Sub(at.Truncate(ttl/4)) <= 200*time.Millisecond {
+			aligned++
 		}
+	}
+	if aligned*4 < len(writes)*3 {
+		t.Fatalf("%d of %d renewals within 200 ms after a multiple of %v, want at least 3/4: renewals are not aligned", aligned, len(writes), ttl/4)
 	}
 }
