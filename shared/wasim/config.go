@@ -51,6 +51,11 @@ type Config struct {
 	// so simulators that serve the same client process (e.g. one per test)
 	// must share it.
 	RootPrivateKey []byte
+	// FirstLID is the first LID user this simulator hands out; zero means
+	// 100000000000001. Simulators that serve one gateway together (one
+	// process holds one socket per device, so a large run needs several)
+	// take disjoint ranges, or two accounts would share a LID.
+	FirstLID uint64
 	// StateFile, when set, is where the simulator keeps its accounts, linked
 	// devices and Noise root key across restarts (JSON, mode 0600): loaded
 	// by New, written every second when changed and by Stop. Without it a
@@ -67,6 +72,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ControlAddr == "" {
 		c.ControlAddr = DefaultControlAddr
+	}
+	if c.FirstLID == 0 {
+		c.FirstLID = firstLID
 	}
 	if c.QRRefs == 0 {
 		c.QRRefs = DefaultQRRefs

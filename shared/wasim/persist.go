@@ -83,7 +83,7 @@ func (s *Server) loadState(path string) ([]byte, error) {
 	if st.Version != stateVersion || len(st.RootKey) != 32 {
 		return nil, fmt.Errorf("wasim: state file %s: unsupported version %d or bad root key", path, st.Version)
 	}
-	s.nextLID = max(st.NextLID, firstLID)
+	s.nextLID = max(st.NextLID, s.cfg.FirstLID)
 	for _, sa := range st.Accounts {
 		if len(sa.IdentityPriv) != 32 {
 			return nil, fmt.Errorf("wasim: state file %s: account %s: bad identity key", path, sa.Phone)

@@ -79,7 +79,7 @@ func New(cfg Config) (*Server, error) {
 		refs:     make(map[string]*conn),
 		codes:    make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
-		nextLID:  firstLID,
+		nextLID:  cfg.FirstLID,
 	}
 	if cfg.StateFile != "" {
 		root, err := s.loadState(cfg.StateFile)

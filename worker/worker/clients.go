@@ -22,9 +22,10 @@ const dialTimeout = 30 * time.Second
 // pooled, so sharing costs nothing and saves a transport per session.
 func clientFactory(ctx context.Context, simulator string) (sessions.ClientFactory, error) {
 	if simulator != "" {
-		// Installs the simulator's root key once per process; a second call
-		// with the same simulator only fetches the dial settings.
-		target, err := waclient.PointAtSimulator(ctx, simulator)
+		// Installs the simulators' root key once per process; a second call
+		// with the same simulators only fetches the dial settings. A list
+		// spreads the devices over several simulator processes.
+		pool, err := waclient.PointAtSimulators(ctx, simulator)
 		if err != nil {
 			return nil, err
 		}
@@ -32,7 +33,7 @@ func clientFactory(ctx context.Context, simulator string) (sessions.ClientFactor
 		// used against the simulator.
 		return func(dev *store.Device, log waLog.Logger, _ string) (*whatsmeow.Client, error) {
 			c := whatsmeow.NewClient(dev, log)
-			target.Apply(c)
+			pool.For(dev).Apply(c)
 			return c, nil
 		}, nil
 	}

@@ -23,8 +23,10 @@ type Config struct {
 	ID string
 	// Shards is the shard count N; it must match the command stream's.
 	Shards int
-	// Simulator is the control address of a WhatsApp simulator; "" means
-	// real WhatsApp.
+	// Simulator is the control address of a WhatsApp simulator, or a
+	// comma-separated list of simulators sharing one root key (each device
+	// stays on one of them, chosen by its Noise key); "" means real
+	// WhatsApp.
 	Simulator string
 	// ReconnectRate is how many connects per second the worker starts at
 	// most: takeovers, restarts, reconnects (default pacer.DefaultRate, or

@@ -7,21 +7,22 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
-// client talks to the gateway's HTTP api as a tenant and to the simulator's
-// control API as the phones.
+// client talks to the gateway's HTTP api as a tenant and to the
+// simulators' control APIs as the phones.
 type client struct {
-	apis   []string
-	simCtl string
-	key    string
-	hc     *http.Client
+	apis    []string
+	simCtls []string
+	key     string
+	hc      *http.Client
 }
 
-func newClient(apis []string, simCtl, key string, conc int) *client {
+func newClient(apis, simCtls []string, key string, conc int) *client {
 	tr := &http.Transport{MaxIdleConnsPerHost: conc * 2, MaxConnsPerHost: conc * 4, IdleConnTimeout: time.Minute}
-	return &client{apis: apis, simCtl: simCtl, key: key, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &client{apis: apis, simCtls: simCtls, key: key, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // do sends a request and decodes a JSON answer into out; an answer other
@@ -73,10 +74,34 @@ type simStats struct {
 	Replaced    int64 `json:"replaced"`
 }
 
+// stats sums every simulator's GET /stats.
 func (c *client) stats(ctx context.Context) (simStats, error) {
-	var s simStats
-	err := c.do(ctx, http.MethodGet, "http://"+c.simCtl+"/stats", nil, &s)
-	return s, err
+	var sum simStats
+	for _, ctl := range c.simCtls {
+		var s simStats
+		if err := c.do(ctx, http.MethodGet, "http://"+ctl+"/stats", nil, &s); err != nil {
+			return sum, err
+		}
+		sum.Connections += s.Connections
+		sum.LoggedIn += s.LoggedIn
+		sum.Handshakes += s.Handshakes
+		sum.Pairings += s.Pairings
+		sum.Replaced += s.Replaced
+	}
+	return sum, nil
+}
+
+// scan has the phone scan qr on the simulator the device is connected to:
+// with several, the others answer 404 no_pending_qr.
+func (c *client) scan(ctx context.Context, body map[string]string) error {
+	var err error
+	for _, ctl := range c.simCtls {
+		if err = c.do(ctx, http.MethodPost, "http://"+ctl+"/phone/scan", body, nil); err == nil ||
+			!strings.Contains(err.Error(), "no_pending_qr") {
+			return err
+		}
+	}
+	return err
 }
 
 // loggedInByAPI counts the sessions the api lists as logged_in, page by

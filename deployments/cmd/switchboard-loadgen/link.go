@@ -41,7 +41,7 @@ func (c *client) link(ctx context.Context, i int, id, phone string) error {
 		}
 	}
 	scan := map[string]string{"qr": qr, "phone": phone, "push_name": "Load " + id}
-	if err := c.do(ctx, http.MethodPost, "http://"+c.simCtl+"/phone/scan", scan, nil); err != nil {
+	if err := c.scan(ctx, scan); err != nil {
 		return err
 	}
 	for {

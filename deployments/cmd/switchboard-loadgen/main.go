@@ -21,9 +21,12 @@ import (
 // config is read from SCALE_* variables.
 type config struct {
 	n, conc, workers int
-	idle             time.Duration
-	bin, keep        string
-	pgAdmin          string
+	// sims is how many bin/wasim processes share the devices (SCALE_SIMS;
+	// default: as many as the open-file limit asks for).
+	sims      int
+	idle      time.Duration
+	bin, keep string
+	pgAdmin   string
 	// restarts is how many times the standalone is restarted (SCALE_RESTARTS).
 	restarts int
 	// profile, when positive, is how long a CPU profile of the gateway and
@@ -42,6 +45,7 @@ func loadConfig() (config, error) {
 		pgAdmin:  envStr("SCALE_PG", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		restarts: envInt("SCALE_RESTARTS", 1),
 		reuse:    os.Getenv("SCALE_REUSE") == "1",
+		sims:     envInt("SCALE_SIMS", 0),
 	}
 	if v := os.Getenv("SCALE_PROFILE"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -55,8 +59,8 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("SCALE_IDLE: %w", err)
 	}
 	c.idle = idle
-	if c.n < 1 || c.conc < 1 || c.workers < 1 || c.restarts < 1 {
-		return c, fmt.Errorf("SCALE_N, SCALE_C, SCALE_WORKERS and SCALE_RESTARTS must be positive")
+	if c.n < 1 || c.conc < 1 || c.workers < 1 || c.restarts < 1 || c.sims < 0 {
+		return c, fmt.Errorf("SCALE_N, SCALE_C, SCALE_WORKERS and SCALE_RESTARTS must be positive, SCALE_SIMS not negative")
 	}
 	if c.reuse && (c.keep == "" || c.workers > 1) {
 		return c, fmt.Errorf("SCALE_REUSE=1 needs SCALE_KEEP (the dir of an earlier standalone run) and SCALE_WORKERS=1")
@@ -84,8 +88,8 @@ type run struct {
 	dir     string
 	bin     string
 	procs   []*proc
-	sim     *proc
-	simCtl  string
+	sims    []*proc
+	simCtls []string
 	gateway []*proc // every Switchboard process (and nats-server)
 	workers []*proc
 	apiAddr string
@@ -107,7 +111,7 @@ func mainErr() error {
 		return err
 	}
 	raiseNoFile()
-	if err := checkNoFile(cfg.n); err != nil {
+	if cfg, err = checkNoFile(cfg); err != nil {
 		return err
 	}
 	bin, err := filepath.Abs(cfg.bin)

@@ -29,6 +29,17 @@ func (r *run) gatewayCPU() int64 {
 	return t
 }
 
+// simCPU is the summed CPU time (ticks) of the simulators.
+func (r *run) simCPU() int64 {
+	var t int64
+	for _, p := range r.sims {
+		if p.running() {
+			t += cpuTicks(p.pid())
+		}
+	}
+	return t
+}
+
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
 // measure runs every phase and prints what it measured.
@@ -40,7 +51,7 @@ func (r *run) measure(ctx context.Context) error {
 	fmt.Printf("bench-scale: N=%d sessions, C=%d clients, %s, separate bin/wasim\n", r.cfg.n, r.cfg.conc, mode)
 	up, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := r.startSimulator(up); err != nil {
+	if err := r.startSimulators(up); err != nil {
 		return err
 	}
 	if r.cfg.workers > 1 {
@@ -60,12 +71,12 @@ func (r *run) measure(ctx context.Context) error {
 		fmt.Printf("%-44s %10.1f MiB\n", "idle RSS, 0 sessions", mib(idle0))
 	}
 
-	c := newClient([]string{"http://" + r.apiAddr}, r.simCtl, adminKey, r.cfg.conc)
+	c := newClient([]string{"http://" + r.apiAddr}, r.simCtls, adminKey, r.cfg.conc)
 	if r.cfg.reuse {
 		// No 0-session baseline: the kept sessions were reconnecting.
 		return r.measureReused(ctx, c, noBaseline)
 	}
-	linkCPU0, linkSim0, self0 := r.gatewayCPU(), cpuTicks(r.sim.pid()), cpuTicks(os.Getpid())
+	linkCPU0, linkSim0, self0 := r.gatewayCPU(), r.simCPU(), cpuTicks(os.Getpid())
 	res := c.linkAll(ctx, "load", r.cfg.n, r.cfg.conc)
 	linked := len(res.lat)
 	fmt.Printf("%-44s %10.1f /s  (%d linked, %d failed, %.1f s)\n", "links through the api",
@@ -76,7 +87,7 @@ func (r *run) measure(ctx context.Context) error {
 		// CPU per link compares builds even when the box's load differs.
 		perLink := func(ticks int64) float64 { return float64(ticks) * 10 / float64(linked) }
 		fmt.Printf("%-44s %10.2f ms  (simulator %.2f ms, load client %.2f ms)\n", "CPU per link, gateway",
-			perLink(r.gatewayCPU()-linkCPU0), perLink(cpuTicks(r.sim.pid())-linkSim0), perLink(cpuTicks(os.Getpid())-self0))
+			perLink(r.gatewayCPU()-linkCPU0), perLink(r.simCPU()-linkSim0), perLink(cpuTicks(os.Getpid())-self0))
 	}
 	fmt.Printf("%-44s %s\n", "load average after linking", loadAvg())
 	if res.firstErr != nil {
@@ -115,11 +126,11 @@ func (r *run) measureReused(ctx context.Context, c *client, idle0 int64) error {
 // idleAndRestart measures the idle window, then restarts the standalone or
 // kills a worker of the cluster.
 func (r *run) idleAndRestart(ctx context.Context, c *client, linked int, idle0, linkedRSS int64) error {
-	cpu0, simCPU0 := r.gatewayCPU(), cpuTicks(r.sim.pid())
+	cpu0, simCPU0 := r.gatewayCPU(), r.simCPU()
 	if err := sleep(ctx, r.cfg.idle); err != nil {
 		return err
 	}
-	cpu1, simCPU1 := r.gatewayCPU(), cpuTicks(r.sim.pid())
+	cpu1, simCPU1 := r.gatewayCPU(), r.simCPU()
 	idleRSS := r.gatewayRSS()
 	fmt.Printf("%-44s %10.1f CPU-s  (simulator %.1f CPU-s)\n", fmt.Sprintf("idle CPU over %v, %d sessions", r.cfg.idle, linked),
 		float64(cpu1-cpu0)/100, float64(simCPU1-simCPU0)/100)

@@ -158,18 +158,37 @@ func raiseNoFile() {
 // session (listeners, control requests, logs, NATS, the database).
 const noFileRoom = 1000
 
-// checkNoFile refuses a run whose simulator could not hold n connections
-// (it would stop accepting and the run would hang).
-func checkNoFile(n int) error {
+// checkNoFile refuses a run a process could not hold (it would stop
+// accepting and the run would hang) and, unless SCALE_SIMS says, picks how
+// many simulators share the devices: every device holds a socket in one
+// simulator, while the gateway's sockets split over its workers (a killed
+// worker's share goes to the others).
+func checkNoFile(cfg config) (config, error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return nil
+		if cfg.sims == 0 {
+			cfg.sims = 1
+		}
+		return cfg, nil
 	}
-	if uint64(n+noFileRoom) > lim.Cur {
-		return fmt.Errorf("SCALE_N=%d needs %d open files per process; this machine allows %d (ulimit -n); run at most %d",
-			n, n+noFileRoom, lim.Cur, int(lim.Cur)-noFileRoom)
+	room := int(lim.Cur) - noFileRoom
+	if room < 1 {
+		return cfg, fmt.Errorf("ulimit -n %d leaves no room for sessions", lim.Cur)
 	}
-	return nil
+	if cfg.sims == 0 {
+		// A device's simulator is a hash of its key: leave 10 % for skew.
+		cfg.sims = (cfg.n*11/10 + room - 1) / room
+	}
+	perWorker := cfg.n
+	if cfg.workers > 1 {
+		perWorker = (cfg.n + cfg.workers - 2) / (cfg.workers - 1)
+	}
+	perSim := cfg.n / cfg.sims * 11 / 10
+	if need := max(perWorker, perSim) + noFileRoom; need > int(lim.Cur) {
+		return cfg, fmt.Errorf("SCALE_N=%d with %d workers and %d simulators needs %d open files per process; this machine allows %d (ulimit -n)",
+			cfg.n, cfg.workers, cfg.sims, need, lim.Cur)
+	}
+	return cfg, nil
 }
 
 // loadAvg is the machine's 1, 5 and 15 minute load average: the figures

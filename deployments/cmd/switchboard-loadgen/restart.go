@@ -70,7 +70,7 @@ func (r *run) restart(ctx context.Context, c *client, round, linked int, idle0 i
 		return fmt.Errorf("sessions still logged in after the stop: %w", err)
 	}
 
-	started, simCPU0 := time.Now(), cpuTicks(r.sim.pid())
+	started, simCPU0 := time.Now(), r.simCPU()
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	var cl claims
@@ -86,7 +86,7 @@ func (r *run) restart(ctx context.Context, c *client, round, linked int, idle0 i
 	}
 	back := time.Since(started)
 	// The gateway is a new process: all its CPU time is the restart's.
-	gwCPU, simCPU := r.gatewayCPU(), cpuTicks(r.sim.pid())-simCPU0
+	gwCPU, simCPU := r.gatewayCPU(), r.simCPU()-simCPU0
 	// Until the api lists all of them too.
 	for {
 		n, err := c.loggedInByAPI(ctx)

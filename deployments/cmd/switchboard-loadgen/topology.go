@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,25 +19,61 @@ const adminKey = "bench-scale-admin-key"
 // one admin key, and the run measures the gateway, not its limiter.
 const noRateLimit = "SWITCHBOARD_RATE_LIMIT=0"
 
-// startSimulator runs bin/wasim and waits for its control API.
-func (r *run) startSimulator(ctx context.Context) error {
-	port, err := freePort()
-	if err != nil {
+// startSimulators runs cfg.sims bin/wasim processes sharing one Noise root
+// key, with disjoint LID ranges, and waits for their control APIs. The
+// gateway spreads the devices over them (SWITCHBOARD_WA_SIMULATOR lists
+// every one).
+func (r *run) startSimulators(ctx context.Context) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
 		return err
 	}
-	r.simCtl = fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"--ws-addr", "127.0.0.1:0", "--control-addr", r.simCtl}
-	if r.cfg.keep != "" {
-		// Kept runs keep the simulated phones too, so SCALE_REUSE can log
-		// the same sessions in again.
-		args = append(args, "--state-file", filepath.Join(r.dir, "wasim-state.json"))
-	}
-	if r.sim, err = r.start("wasim", "wasim", nil, args...); err != nil {
+	keyFile := filepath.Join(r.dir, "wasim-root.key")
+	if r.cfg.reuse {
+		// A kept run's simulators keep their root key in their state files.
+		keyFile = ""
+	} else if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)), 0o600); err != nil {
 		return err
 	}
-	c := newClient(nil, r.simCtl, "", 1)
-	return c.waitUp(ctx, "http://"+r.simCtl+"/stats")
+	for i := range r.cfg.sims {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		ctl := fmt.Sprintf("127.0.0.1:%d", port)
+		args := []string{"--ws-addr", "127.0.0.1:0", "--control-addr", ctl,
+			"--first-lid", fmt.Sprint(firstLID + uint64(i)*lidRange)}
+		if keyFile != "" {
+			args = append(args, "--root-key-file", keyFile)
+		}
+		name := "wasim"
+		if i > 0 {
+			// One pprof address (WASIM_PPROF_ADDR) serves the first only.
+			name = fmt.Sprintf("wasim-%d", i+1)
+			args = append(args, "--pprof-addr=")
+		}
+		if r.cfg.keep != "" {
+			// Kept runs keep the simulated phones too, so SCALE_REUSE can
+			// log the same sessions in again.
+			args = append(args, "--state-file", filepath.Join(r.dir, name+"-state.json"))
+		}
+		p, err := r.start(name, "wasim", nil, args...)
+		if err != nil {
+			return err
+		}
+		r.sims, r.simCtls = append(r.sims, p), append(r.simCtls, ctl)
+		if err := newClient(nil, nil, "", 1).waitUp(ctx, "http://"+ctl+"/stats"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// firstLID and lidRange give each simulator its own LIDs.
+const (
+	firstLID = 100000000000001
+	lidRange = 1000000000
+)
 
 // startStandalone runs bin/switchboard on the run's data dir.
 func (r *run) startStandalone(ctx context.Context) error {
@@ -49,7 +88,7 @@ func (r *run) startStandalone(ctx context.Context) error {
 		"SWITCHBOARD_HTTP_ADDR=" + r.apiAddr,
 		"SWITCHBOARD_DATA_DIR=" + filepath.Join(r.dir, "data"),
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
-		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
+		"SWITCHBOARD_WA_SIMULATOR=" + strings.Join(r.simCtls, ","),
 		"SWITCHBOARD_WORKER_ID=bench-standalone",
 		noRateLimit,
 	})
@@ -57,7 +96,7 @@ func (r *run) startStandalone(ctx context.Context) error {
 		return err
 	}
 	r.gateway = []*proc{p}
-	return newClient(nil, "", adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
+	return newClient(nil, nil, adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
 }
 
 // startCluster runs bin/nats-server, a fresh Postgres database, one api
@@ -85,7 +124,7 @@ func (r *run) startCluster(ctx context.Context) error {
 		fmt.Sprintf("SWITCHBOARD_NATS_URL=nats://127.0.0.1:%d", natsPort),
 		"SWITCHBOARD_DATABASE_URL=" + r.dbURL,
 		"SWITCHBOARD_ADMIN_KEY=" + adminKey,
-		"SWITCHBOARD_WA_SIMULATOR=" + r.simCtl,
+		"SWITCHBOARD_WA_SIMULATOR=" + strings.Join(r.simCtls, ","),
 	}
 	api, err := r.start("api", "switchboard-api", append(r.env, "SWITCHBOARD_HTTP_ADDR="+r.apiAddr, noRateLimit))
 	if err != nil {
@@ -103,7 +142,7 @@ func (r *run) startCluster(ctx context.Context) error {
 		r.gateway = append(r.gateway, w)
 		r.workers = append(r.workers, w)
 	}
-	return newClient(nil, "", adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
+	return newClient(nil, nil, adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
 }
 
 // createDatabase creates a fresh database on the Postgres at admin and
