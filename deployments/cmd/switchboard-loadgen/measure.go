@@ -48,7 +48,7 @@ func (r *run) measure(ctx context.Context) error {
 	if r.cfg.workers > 1 {
 		mode = fmt.Sprintf("cluster: bin/nats-server, switchboard-api, %d × switchboard-worker, Postgres", r.cfg.workers)
 	}
-	fmt.Printf("bench-scale: N=%d sessions, C=%d clients, %s, separate bin/wasim\n", r.cfg.n, r.cfg.conc, mode)
+	fmt.Printf("bench-scale: N=%d sessions, C=%d clients, %s, %d × bin/wasim (separate)\n", r.cfg.n, r.cfg.conc, mode, r.cfg.sims)
 	up, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := r.startSimulators(up); err != nil {
