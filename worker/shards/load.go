@@ -2,6 +2,7 @@ package shards
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -29,11 +30,14 @@ func (s *Shard) loadSessions(ctx context.Context) error {
 }
 
 func (s *Shard) loadOnce(ctx context.Context) error {
+	start := time.Now()
 	snaps, err := s.cfg.Scanner.Sessions(ctx, s.cfg.Index)
 	if err != nil {
 		return err
 	}
+	scanned := time.Now()
 	s.markTakenOver(ctx, snaps)
+	marked := time.Now()
 	var resumed []*sessions.Session
 	for _, snap := range snaps {
 		a := s.actor(ctx, snap.Record.Tenant, snap.Record.ID, snap)
@@ -47,6 +51,10 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 		resume[i] = a.ResumeJob()
 	}
 	s.cfg.Deps.Pacer.Submit(resume...)
+	// What a takeover waits for before its first reconnect, per step.
+	s.log.Info("shard sessions loaded", zap.Int("sessions", len(snaps)), zap.Int("resumed", len(resumed)),
+		zap.Duration("scan", scanned.Sub(start)), zap.Duration("mark", marked.Sub(scanned)),
+		zap.Duration("preload", time.Since(marked)))
 	return nil
 }
 
