@@ -27,6 +27,8 @@ const (
 	DefaultAckWait = 30 * time.Second
 	// DefaultMaxAckPending bounds the commands in flight per shard.
 	DefaultMaxAckPending = 1024
+	// DefaultLoadChunk is one bulk device read (devstore reads 200 a query).
+	DefaultLoadChunk = 200
 	// retryWait is the pause between attempts to bind the consumer or load
 	// the sessions while NATS is unreachable.
 	retryWait = time.Second
@@ -53,6 +55,9 @@ type Config struct {
 
 	AckWait       time.Duration
 	MaxAckPending int
+	// LoadChunk is how many of its sessions a starting shard marks,
+	// preloads and queues for connecting at a time (DefaultLoadChunk).
+	LoadChunk int
 }
 
 func (c *Config) defaults() {
@@ -61,6 +66,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxAckPending <= 0 {
 		c.MaxAckPending = DefaultMaxAckPending
+	}
+	if c.LoadChunk <= 0 {
+		c.LoadChunk = DefaultLoadChunk
 	}
 }
 

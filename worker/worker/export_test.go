@@ -17,6 +17,10 @@ func (w *Worker) WrapDevices(wrap func(devstore.Links) devstore.Links) {
 	w.deps.Devices = wrap(w.deps.Devices)
 }
 
+// SetLoadChunk sets how many sessions a starting shard marks, preloads and
+// queues at a time; call it before Start.
+func (w *Worker) SetLoadChunk(n int) { w.loadChunk = n }
+
 // QueueConnects queues n pacer jobs that do nothing, as n sessions waiting
 // to connect; they are dropped once stale reports true.
 func (w *Worker) QueueConnects(n int, stale func() bool) {

@@ -16,7 +16,7 @@ import (
 // countingLinks counts the device reads of a worker.
 type countingLinks struct {
 	devstore.Links
-	one, bulk atomic.Int64
+	one, bulk, widest atomic.Int64
 }
 
 func (c *countingLinks) DeviceFor(ctx context.Context, tenant, id string) (*store.Device, error) {
@@ -26,6 +26,9 @@ func (c *countingLinks) DeviceFor(ctx context.Context, tenant, id string) (*stor
 
 func (c *countingLinks) DevicesFor(ctx context.Context, refs []devstore.SessionRef) (map[devstore.SessionRef]*store.Device, error) {
 	c.bulk.Add(1)
+	if n := int64(len(refs)); n > c.widest.Load() {
+		c.widest.Store(n)
+	}
 	return c.Links.DevicesFor(ctx, refs)
 }
 
@@ -60,6 +63,44 @@ func TestRestartPreloadsDevices(t *testing.T) {
 		}
 		if links.bulk.Load() == 0 {
 			t.Error("no bulk device read")
+		}
+	})
+}
+
+// TestTakeoverQueuesInChunks: a shard taking over its sessions marks,
+// reads and queues them a chunk at a time (so the first connect does not
+// wait for the whole shard's reads), and every one still comes back on its
+// device. With a chunk of one, each bulk read is one session: six reads
+// for six sessions, where one read per shard (four shards) would be fewer.
+func TestTakeoverQueuesInChunks(t *testing.T) {
+	devstoretest.ForEach(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		first := e.startWorker("c1")
+		ids := []string{"chunk-a", "chunk-b", "chunk-c", "chunk-d", "chunk-e", "chunk-f"}
+		linked := map[string]session.Record{}
+		for _, id := range ids {
+			linked[id], _ = e.link(id)
+		}
+		first.stop(t)
+
+		links := &countingLinks{}
+		e.startWorkerWith("c2", func(w *worker.Worker) {
+			w.SetLoadChunk(1)
+			w.WrapDevices(func(l devstore.Links) devstore.Links { links.Links = l; return links })
+		})
+		for _, id := range ids {
+			rec := e.waitState(id, "working on c2", func(r session.Record) bool {
+				return r.State.Status == session.StatusWorking && r.State.Owner == "c2"
+			})
+			if rec.State.DeviceJID != linked[id].State.DeviceJID {
+				t.Errorf("%s came back as %s, want %s", id, rec.State.DeviceJID, linked[id].State.DeviceJID)
+			}
+		}
+		if got := links.bulk.Load(); got != int64(len(ids)) || links.widest.Load() != 1 {
+			t.Errorf("%d bulk reads, widest %d sessions; want %d reads of one", got, links.widest.Load(), len(ids))
+		}
+		if n := links.one.Load(); n != 0 {
+			t.Errorf("%d devices read one by one, want 0", n)
 		}
 	})
 }

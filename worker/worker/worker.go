@@ -46,9 +46,11 @@ type Worker struct {
 
 	pacer   *pacer.Pacer
 	scanner *shards.Scanner
-	deps    *sessions.Deps
-	own     *ownership.Ownership
-	logs    *messagelog.Responder
+	// loadChunk is shards.Config.LoadChunk (0: the default); tests set it.
+	loadChunk int
+	deps      *sessions.Deps
+	own       *ownership.Ownership
+	logs      *messagelog.Responder
 
 	mu     sync.Mutex
 	shards map[int]*shards.Shard
@@ -214,7 +216,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 func (w *Worker) Acquired(p int, epoch uint64) {
 	sh, err := shards.New(shards.Config{
 		Index: p, Count: w.cfg.Shards, Fence: report.Fence{Owner: w.cfg.ID, Epoch: epoch},
-		JS: w.js, Scanner: w.scanner, Deps: w.deps,
+		JS: w.js, Scanner: w.scanner, Deps: w.deps, LoadChunk: w.loadChunk,
 	}, w.log)
 	if err != nil {
 		w.log.Error("shard not started", zap.Int("shard", p), zap.Error(err))
