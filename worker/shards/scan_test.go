@@ -67,4 +67,8 @@ func TestScannerSplitsByShard(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// A shard asking alone gets its own sessions: the pass skips the rest.
+	if snaps, err := x.Sessions(ctx, 1); err != nil || len(snaps) != want[1] {
+		t.Errorf("shard 1 alone: %d sessions (%v), want %d", len(snaps), err, want[1])
+	}
 }

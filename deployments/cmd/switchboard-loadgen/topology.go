@@ -52,9 +52,11 @@ func (r *run) startSimulators(ctx context.Context) error {
 			name = fmt.Sprintf("wasim-%d", i+1)
 			args = append(args, "--pprof-addr=")
 		}
-		if r.cfg.keep != "" {
-			// Kept runs keep the simulated phones too, so SCALE_REUSE can
-			// log the same sessions in again.
+		if r.cfg.keep != "" && r.cfg.workers == 1 {
+			// Kept standalone runs keep the simulated phones too, so
+			// SCALE_REUSE can log the same sessions in again. (Not for a
+			// cluster, which cannot be reused: the state file's writes
+			// doubled the simulator's CPU per link at 15,000 devices.)
 			args = append(args, "--state-file", filepath.Join(r.dir, name+"-state.json"))
 		}
 		p, err := r.start(name, "wasim", nil, args...)
