@@ -29,6 +29,9 @@ func (s *Shard) loadSessions(ctx context.Context) error {
 	}
 }
 
+// slowLoad is how long a shard's load may take before it is logged at info.
+const slowLoad = time.Second
+
 func (s *Shard) loadOnce(ctx context.Context) error {
 	start := time.Now()
 	snaps, err := s.cfg.Scanner.Sessions(ctx, s.cfg.Index)
@@ -69,8 +72,13 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 			firstQueued = time.Since(scanned)
 		}
 	}
-	// What a takeover waits for before its first reconnect, per step.
-	s.log.Info("shard sessions loaded", zap.Int("sessions", len(snaps)),
+	// What a takeover waited for before its connects were queued: worth
+	// an info line only when it was slow.
+	log := s.log.Debug
+	if time.Since(start) >= slowLoad {
+		log = s.log.Info
+	}
+	log("shard sessions loaded", zap.Int("sessions", len(snaps)),
 		zap.Duration("scan", scanned.Sub(start)), zap.Duration("first_queued", firstQueued),
 		zap.Duration("all_queued", time.Since(scanned)))
 	return nil

@@ -187,7 +187,7 @@ func (s *Shard) run(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	s.log.Info("shard started", zap.Int("sessions", s.Sessions()),
+	s.log.Debug("shard started", zap.Int("sessions", s.Sessions()),
 		zap.Duration("bind", bound.Sub(start)), zap.Duration("load", time.Since(bound)))
 	s.keepInflightAlive(ctx)
 	drain := time.Now()
