@@ -7,38 +7,25 @@ import (
 	"time"
 )
 
-// gatewayRSS is the summed resident set of the Switchboard processes.
-func (r *run) gatewayRSS() int64 {
-	var kib int64
-	for _, p := range r.gateway {
+// sum adds up f over the running processes of ps.
+func sum(ps []*proc, f func(pid int) int64) int64 {
+	var n int64
+	for _, p := range ps {
 		if p.running() {
-			kib += rssKiB(p.pid())
+			n += f(p.pid())
 		}
 	}
-	return kib
+	return n
 }
+
+// gatewayRSS is the summed resident set (KiB) of the Switchboard processes.
+func (r *run) gatewayRSS() int64 { return sum(r.gateway, rssKiB) }
 
 // gatewayCPU is the summed CPU time (ticks) of the Switchboard processes.
-func (r *run) gatewayCPU() int64 {
-	var t int64
-	for _, p := range r.gateway {
-		if p.running() {
-			t += cpuTicks(p.pid())
-		}
-	}
-	return t
-}
+func (r *run) gatewayCPU() int64 { return sum(r.gateway, cpuTicks) }
 
 // simCPU is the summed CPU time (ticks) of the simulators.
-func (r *run) simCPU() int64 {
-	var t int64
-	for _, p := range r.sims {
-		if p.running() {
-			t += cpuTicks(p.pid())
-		}
-	}
-	return t
-}
+func (r *run) simCPU() int64 { return sum(r.sims, cpuTicks) }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
