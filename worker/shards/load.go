@@ -22,9 +22,6 @@ func (s *Shard) loadSessions(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil {
-			return ctx.Err() // stopping, not failing
-		}
 		s.log.Warn("session load failed", zap.Error(err))
 		if !sleep(ctx, retryWait) {
 			return ctx.Err()
@@ -58,10 +55,6 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 	// connects.
 	var firstQueued time.Duration
 	for len(run) > 0 {
-		leave, err := s.cfg.Gate.enter(ctx)
-		if err != nil {
-			return err
-		}
 		chunk := run[:min(s.cfg.LoadChunk, len(run))]
 		run = run[len(chunk):]
 		s.markTakenOver(ctx, chunk)
@@ -75,7 +68,6 @@ func (s *Shard) loadOnce(ctx context.Context) error {
 			jobs[i] = a.ResumeJob()
 		}
 		s.cfg.Deps.Pacer.Submit(jobs...)
-		leave()
 		if firstQueued == 0 {
 			firstQueued = time.Since(scanned)
 		}

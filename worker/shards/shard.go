@@ -55,9 +55,6 @@ type Config struct {
 
 	AckWait       time.Duration
 	MaxAckPending int
-	// Gate, shared by a worker's shards, bounds the chunks loaded at once;
-	// nil bounds nothing.
-	Gate *Gate
 	// LoadChunk is how many of its sessions a starting shard marks,
 	// preloads and queues for connecting at a time (DefaultLoadChunk).
 	LoadChunk int

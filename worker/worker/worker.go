@@ -46,7 +46,6 @@ type Worker struct {
 
 	pacer   *pacer.Pacer
 	scanner *shards.Scanner
-	loads   *shards.Gate
 	// loadChunk is shards.Config.LoadChunk (0: the default); tests set it.
 	loadChunk int
 	deps      *sessions.Deps
@@ -100,7 +99,6 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	w := &Worker{
 		cfg: cfg, nc: nc, js: js, b: b, ds: ds, log: log,
 		scanner: shards.NewScanner(b.Sessions, cfg.Shards),
-		loads:   shards.NewGate(shards.DefaultLoadParallel),
 		shards:  make(map[int]*shards.Shard),
 		logs:    logs,
 	}
@@ -218,7 +216,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 func (w *Worker) Acquired(p int, epoch uint64) {
 	sh, err := shards.New(shards.Config{
 		Index: p, Count: w.cfg.Shards, Fence: report.Fence{Owner: w.cfg.ID, Epoch: epoch},
-		JS: w.js, Scanner: w.scanner, Deps: w.deps, Gate: w.loads, LoadChunk: w.loadChunk,
+		JS: w.js, Scanner: w.scanner, Deps: w.deps, LoadChunk: w.loadChunk,
 	}, w.log)
 	if err != nil {
 		w.log.Error("shard not started", zap.Int("shard", p), zap.Error(err))
