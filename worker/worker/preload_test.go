@@ -32,32 +32,42 @@ func (c *countingLinks) DevicesFor(ctx context.Context, refs []devstore.SessionR
 	return c.Links.DevicesFor(ctx, refs)
 }
 
+// restartCounting links ids on worker "<prefix>1", stops it, starts worker
+// "<prefix>2" (tune runs before its Start) with its device reads counted,
+// and checks every session comes back WORKING on its own device.
+func restartCounting(t *testing.T, e *env, prefix string, ids []string, tune func(*worker.Worker)) *countingLinks {
+	t.Helper()
+	first := e.startWorker(prefix + "1")
+	linked := map[string]session.Record{}
+	for _, id := range ids {
+		linked[id], _ = e.link(id)
+	}
+	first.stop(t)
+
+	links := &countingLinks{}
+	second := prefix + "2"
+	e.startWorkerWith(second, func(w *worker.Worker) {
+		tune(w)
+		w.WrapDevices(func(l devstore.Links) devstore.Links { links.Links = l; return links })
+	})
+	for _, id := range ids {
+		rec := e.waitState(id, "working on "+second, func(r session.Record) bool {
+			return r.State.Status == session.StatusWorking && r.State.Owner == second
+		})
+		if rec.State.DeviceJID != linked[id].State.DeviceJID {
+			t.Errorf("%s came back as %s, want %s", id, rec.State.DeviceJID, linked[id].State.DeviceJID)
+		}
+	}
+	return links
+}
+
 // TestRestartPreloadsDevices: a restarted worker reads the devices of the
 // sessions it reconnects in bulk, not one by one, and they come back on the
 // same device.
 func TestRestartPreloadsDevices(t *testing.T) {
 	devstoretest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
-		first := e.startWorker("p1")
-		ids := []string{"pre-a", "pre-b", "pre-c", "pre-d"}
-		linked := map[string]session.Record{}
-		for _, id := range ids {
-			linked[id], _ = e.link(id)
-		}
-		first.stop(t)
-
-		links := &countingLinks{}
-		e.startWorkerWith("p2", func(w *worker.Worker) {
-			w.WrapDevices(func(l devstore.Links) devstore.Links { links.Links = l; return links })
-		})
-		for _, id := range ids {
-			rec := e.waitState(id, "working on p2", func(r session.Record) bool {
-				return r.State.Status == session.StatusWorking && r.State.Owner == "p2"
-			})
-			if rec.State.DeviceJID != linked[id].State.DeviceJID {
-				t.Errorf("%s came back as %s, want %s", id, rec.State.DeviceJID, linked[id].State.DeviceJID)
-			}
-		}
+		links := restartCounting(t, e, "p", []string{"pre-a", "pre-b", "pre-c", "pre-d"}, func(*worker.Worker) {})
 		if n := links.one.Load(); n != 0 {
 			t.Errorf("%d devices read one by one after the restart, want 0 (bulk reads: %d)", n, links.bulk.Load())
 		}
@@ -75,27 +85,8 @@ func TestRestartPreloadsDevices(t *testing.T) {
 func TestTakeoverQueuesInChunks(t *testing.T) {
 	devstoretest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
-		first := e.startWorker("c1")
 		ids := []string{"chunk-a", "chunk-b", "chunk-c", "chunk-d", "chunk-e", "chunk-f"}
-		linked := map[string]session.Record{}
-		for _, id := range ids {
-			linked[id], _ = e.link(id)
-		}
-		first.stop(t)
-
-		links := &countingLinks{}
-		e.startWorkerWith("c2", func(w *worker.Worker) {
-			w.SetLoadChunk(1)
-			w.WrapDevices(func(l devstore.Links) devstore.Links { links.Links = l; return links })
-		})
-		for _, id := range ids {
-			rec := e.waitState(id, "working on c2", func(r session.Record) bool {
-				return r.State.Status == session.StatusWorking && r.State.Owner == "c2"
-			})
-			if rec.State.DeviceJID != linked[id].State.DeviceJID {
-				t.Errorf("%s came back as %s, want %s", id, rec.State.DeviceJID, linked[id].State.DeviceJID)
-			}
-		}
+		links := restartCounting(t, e, "c", ids, func(w *worker.Worker) { w.SetLoadChunk(1) })
 		if got := links.bulk.Load(); got != int64(len(ids)) || links.widest.Load() != 1 {
 			t.Errorf("%d bulk reads, widest %d sessions; want %d reads of one", got, links.widest.Load(), len(ids))
 		}
