@@ -140,7 +140,7 @@ func (r *run) killOne(ctx context.Context, c *client, linked int, _ int64) error
 		if lost := int64(linked) - low; lost > 0 {
 			back := s.LoggedIn - low
 			for _, pct := range []int{1, 50, 90, 99} {
-				if _, ok := marks[pct]; !ok && back*100 >= lost*int64(pct) && back > 0 {
+				if _, ok := marks[pct]; !ok && back*100 >= lost*int64(pct) {
 					marks[pct] = time.Since(killed)
 				}
 			}
