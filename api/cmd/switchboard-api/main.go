@@ -88,6 +88,7 @@ func run() error {
 	} else if n > 0 {
 		log.Info("session secrets resealed", zap.Int("resealed", n))
 	}
+	memlimit.ReturnStartGarbage(log)
 	<-ctx.Done()
 	log.Info("shutting down")
 	// The signal context is done; give the drain its own deadline.

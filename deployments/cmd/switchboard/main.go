@@ -57,7 +57,7 @@ func run() error {
 	if err := gw.Start(ctx); err != nil {
 		return err
 	}
-	memlimit.ReturnStartGarbage()
+	memlimit.ReturnStartGarbage(log)
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

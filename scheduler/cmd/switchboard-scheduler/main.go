@@ -83,6 +83,7 @@ func run() error {
 	if err := sched.Start(startCtx); err != nil {
 		return errors.Join(err, opsSrv.Stop(context.WithoutCancel(ctx)))
 	}
+	memlimit.ReturnStartGarbage(log)
 	var errs []error
 	select {
 	case <-ctx.Done():

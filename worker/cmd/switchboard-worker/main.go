@@ -160,6 +160,7 @@ func run() error {
 	if err := hooks.Start(startCtx); err != nil {
 		return errors.Join(err, w.Stop(context.WithoutCancel(ctx)), opsSrv.Stop(context.WithoutCancel(ctx)))
 	}
+	memlimit.ReturnStartGarbage(log)
 	var errs []error
 	select {
 	case <-ctx.Done():
