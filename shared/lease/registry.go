@@ -129,29 +129,35 @@ func (r *Registry) LastBeat() time.Time {
 	return r.lastBeat
 }
 
-// Members lists every live member, sorted by id.
+// Members lists every live member, sorted by id, from one pass over the
+// bucket's current values. A pass its context ends before the last value is
+// an error, never a shorter list: a worker counting fewer live members
+// would target the shards of one that is alive.
 func Members(ctx context.Context, kv jetstream.KeyValue) ([]Member, error) {
-	lister, err := kv.ListKeys(ctx)
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("registry: list: %w", err)
 	}
+	defer func() { _ = w.Stop() }()
 	var out []Member
-	for key := range lister.Keys() {
-		e, err := kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("registry: list: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, errors.New("registry: list ended early")
+			}
+			if e == nil { // every current value seen
+				sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+				return out, nil
+			}
+			var m Member
+			if json.Unmarshal(e.Value(), &m) == nil && m.ID != "" {
+				out = append(out, m)
+			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("registry: get %s: %w", key, err)
-		}
-		var m Member
-		if json.Unmarshal(e.Value(), &m) != nil || m.ID == "" {
-			continue
-		}
-		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
 }
 
 // Live returns the ids of live, non-draining members.
