@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waAdv"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
@@ -190,8 +191,9 @@ func fakeAccount() *waAdv.ADVSignedDeviceIdentity {
 
 // TestDevicesForPreKeyCount: a device loaded in bulk answers its first
 // UploadedPreKeyCount from the count loaded with it (no query: rows deleted
-// behind its back do not show), later ones from the database, and a pre-key
-// change before the first drops the loaded count.
+// behind its back do not show), counted up to whatsmeow.MinPreKeyCount,
+// exact below it; later ones from the database, and a pre-key change before
+// the first drops the loaded count.
 func TestDevicesForPreKeyCount(t *testing.T) {
 	devstoretest.ForEach(t, func(t *testing.T, url string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -203,7 +205,7 @@ func TestDevicesForPreKeyCount(t *testing.T) {
 		defer s.Close()
 		s.SetBox(testBox(t))
 		var refs []devstore.SessionRef
-		for i, n := range []uint32{7, 0} {
+		for i, n := range []uint32{7, 0, 3} {
 			id := fmt.Sprintf("pk%d", i)
 			dev := pair(ctx, t, s, fmt.Sprintf("1555070%d:1@s.whatsapp.net", i), id)
 			if n > 0 {
@@ -217,11 +219,13 @@ func TestDevicesForPreKeyCount(t *testing.T) {
 			}
 			refs = append(refs, devstore.SessionRef{Tenant: "t1", Session: id})
 		}
+		var few *store.Device // 3 uploaded, below the minimum
 		load := func() (*store.Device, *store.Device) {
 			got, err := s.DevicesFor(ctx, refs)
-			if err != nil || len(got) != 2 {
+			if err != nil || len(got) != 3 {
 				t.Fatalf("DevicesFor = %d devices, %v", len(got), err)
 			}
+			few = got[refs[2]]
 			return got[refs[0]], got[refs[1]]
 		}
 		count := func(dev *store.Device) int {
@@ -236,8 +240,11 @@ func TestDevicesForPreKeyCount(t *testing.T) {
 		if _, err := s.DB().ExecContext(ctx, "DELETE FROM whatsmeow_pre_keys WHERE jid=$1", a.ID.String()); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(a); n != 7 {
-			t.Errorf("first count = %d, want the loaded 7", n)
+		if n := count(a); n != whatsmeow.MinPreKeyCount {
+			t.Errorf("first count of 7 uploaded = %d, want the loaded count capped at %d", n, whatsmeow.MinPreKeyCount)
+		}
+		if n := count(few); n != 3 {
+			t.Errorf("first count of 3 uploaded = %d, want 3", n)
 		}
 		if n := count(a); n != 0 {
 			t.Errorf("second count = %d, want the database's 0", n)
