@@ -129,33 +129,66 @@ func (r *Registry) LastBeat() time.Time {
 	return r.lastBeat
 }
 
-// Members lists every live member, sorted by id, from one pass over the
-// bucket's current values. A pass its context ends before the last value is
-// an error, never a shorter list: a worker counting fewer live members
-// would target the shards of one that is alive.
+// Members lists every live member, sorted by id. A listing its context
+// ends before it is complete is an error, never a shorter list: a worker
+// counting fewer live members would target the shards of one that is
+// alive.
+//
+// One pass of a KV watch is not enough: while members heartbeat, the
+// watch's end-of-current-values marker can come before every key was
+// delivered (TestMembersCompleteWhileHeartbeating: ~0.5 % of passes with
+// three members beating every 20 ms). With one message per key (History 1),
+// the bucket's message count is the number of keys, markers of expired or
+// removed members included; a pass that saw fewer keys is repeated.
 func Members(ctx context.Context, kv jetstream.KeyValue) ([]Member, error) {
-	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	for {
+		ms, keys, err := membersPass(ctx, kv)
+		if err != nil {
+			return nil, err
+		}
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry: status: %w", err)
+		}
+		if uint64(keys) >= st.Values() {
+			return ms, nil
+		}
+	}
+}
+
+// membersPass reads the bucket's current values once and returns the live
+// members and how many keys it saw, markers included.
+func membersPass(ctx context.Context, kv jetstream.KeyValue) ([]Member, int, error) {
+	w, err := kv.WatchAll(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("registry: list: %w", err)
+		return nil, 0, fmt.Errorf("registry: list: %w", err)
 	}
 	defer func() { _ = w.Stop() }()
-	var out []Member
+	seen := map[string]*Member{}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("registry: list: %w", ctx.Err())
+			return nil, 0, fmt.Errorf("registry: list: %w", ctx.Err())
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, errors.New("registry: list ended early")
+				return nil, 0, errors.New("registry: list ended early")
 			}
-			if e == nil { // every current value seen
+			if e == nil { // the watch's end of current values
+				out := make([]Member, 0, len(seen))
+				for _, m := range seen {
+					if m != nil {
+						out = append(out, *m)
+					}
+				}
 				sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-				return out, nil
+				return out, len(seen), nil
 			}
 			var m Member
-			if json.Unmarshal(e.Value(), &m) == nil && m.ID != "" {
-				out = append(out, m)
+			if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &m) != nil || m.ID == "" {
+				seen[e.Key()] = nil
+				continue
 			}
+			seen[e.Key()] = &m
 		}
 	}
 }
