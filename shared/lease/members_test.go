@@ -14,22 +14,32 @@ import (
 	"github.com/switchboard-gw/switchboard/shared/natsembed/natstest"
 )
 
+// workersBucket is a bucket configured like wa_workers (one value a key,
+// limit markers) on a new server, with a TTL no test outlives.
+func workersBucket(t *testing.T) jetstream.KeyValue {
+	t.Helper()
+	_, nc := natstest.Start(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{
+		Bucket: "workers", History: 1, TTL: time.Minute, LimitMarkerTTL: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
 // TestMembersNeverPartial: a listing of wa_workers that its deadline cuts
 // short is an error, never a shorter list. A worker handed a shorter list
 // counts fewer live workers and targets the shards of one that is alive
 // (seen under load: shards targeted and handed back seconds later). The
 // deadlines sweep from before the watch exists to after the listing ends.
 func TestMembersNeverPartial(t *testing.T) {
-	_, nc := natstest.Start(t)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "workers", TTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := workersBucket(t)
 	const n = 300
 	for i := range n {
 		b, _ := json.Marshal(lease.Member{ID: fmt.Sprintf("w%03d", i), Heartbeat: time.Now()})
@@ -63,16 +73,8 @@ func TestMembersNeverPartial(t *testing.T) {
 // (a worker then targeted the shards of a live one, seen at 9,000 sessions
 // in a 3-worker cluster).
 func TestMembersCompleteWhileHeartbeating(t *testing.T) {
-	_, nc := natstest.Start(t)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "workers", History: 1, TTL: time.Minute, LimitMarkerTTL: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := workersBucket(t)
 	for _, id := range []string{"w1", "w2", "w3"} {
 		r := lease.NewRegistry(kv, id, 100*time.Millisecond, zap.NewNop()) // beats every 20 ms
 		if err := r.Start(ctx); err != nil {
