@@ -150,11 +150,19 @@ func Members(ctx context.Context, kv jetstream.KeyValue) ([]Member, error) {
 		if err != nil {
 			return nil, fmt.Errorf("registry: status: %w", err)
 		}
-		if uint64(keys) >= st.Values() {
-			return ms, nil
+		if st.History() > 1 || uint64(keys) >= st.Values() {
+			return ms, nil // with history, the count is no longer one a key
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("registry: list: %w", ctx.Err())
+		case <-time.After(repassDelay):
 		}
 	}
 }
+
+// repassDelay spaces the passes of a listing that came back short.
+const repassDelay = 20 * time.Millisecond
 
 // membersPass reads the bucket's current values once and returns the live
 // members and how many keys it saw, markers included.
