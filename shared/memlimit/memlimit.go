@@ -104,12 +104,18 @@ func GCPercent() int {
 // one madvise per read-only mapping of the binary.
 func ReturnStartGarbage(log *zap.Logger) {
 	debug.FreeOSMemory()
-	before := FileRSS()
+	debugOn := log.Core().Enabled(zap.DebugLevel)
+	var before int64
+	if debugOn { // /proc/self/status is read only for the debug line
+		before = FileRSS()
+	}
 	n, err := PageOutExecutable()
 	if err != nil {
 		log.Debug("executable pages kept", zap.Error(err))
 		return
 	}
-	log.Debug("start garbage returned", zap.Int("mappings_paged_out", n),
-		zap.Int64("file_rss_before", before), zap.Int64("file_rss_after", FileRSS()))
+	if debugOn {
+		log.Debug("start garbage returned", zap.Int("mappings_paged_out", n),
+			zap.Int64("file_rss_before", before), zap.Int64("file_rss_after", FileRSS()))
+	}
 }

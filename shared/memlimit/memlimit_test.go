@@ -2,7 +2,6 @@ package memlimit_test
 
 import (
 	"math"
-	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -54,27 +53,4 @@ func TestApply(t *testing.T) {
 	if s, err = memlimit.Apply("1GiB", zap.NewNop()); err != nil || s.Source != "GOMEMLIMIT" || s.GCPercent != 200 {
 		t.Fatalf("environment overridden: %+v %v", s, err)
 	}
-}
-
-func TestReturnStartGarbagePagesOutTheExecutable(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("MADV_PAGEOUT is Linux's")
-	}
-	// The test binary's start (runtime, initialisers, the testing package)
-	// left its code and tables mapped; paging out must shrink what is
-	// mapped from the file, and the process must go on running its code.
-	before := memlimit.FileRSS()
-	if before == 0 {
-		t.Fatal("RssFile unreadable")
-	}
-	n, err := memlimit.PageOutExecutable()
-	if err != nil || n == 0 {
-		t.Fatalf("paged out %d mappings: %v", n, err)
-	}
-	after := memlimit.FileRSS()
-	if after >= before {
-		t.Fatalf("RssFile %d KiB before, %d KiB after paging out", before>>10, after>>10)
-	}
-	t.Logf("RssFile %d → %d KiB over %d mappings", before>>10, after>>10, n)
-	memlimit.ReturnStartGarbage(zap.NewNop())
 }
