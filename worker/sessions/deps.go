@@ -89,6 +89,11 @@ type Deps struct {
 	// Connecting or in flight. The worker reads it to tell a storm of
 	// logins (restart, takeover) from the odd reconnect.
 	Connects *atomic.Int64
+	// Loading, when set, counts the sessions starting shards will connect
+	// but have not queued at the pacer yet (marked STARTING, devices read):
+	// a restart or takeover is a storm from its first read, not only once
+	// its connects are queued.
+	Loading *atomic.Int64
 
 	// QRWindow, when positive, replaces the QR window computed from
 	// whatsmeow's code lifetimes (60 s + 5×20 s for six codes, 20 s each

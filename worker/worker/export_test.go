@@ -30,3 +30,9 @@ func (w *Worker) QueueConnects(n int, stale func() bool) {
 	}
 	w.pacer.Submit(jobs...)
 }
+
+// Loading is how many sessions starting shards have yet to queue.
+func (w *Worker) Loading() int64 { return w.deps.Loading.Load() }
+
+// AddLoading counts n more sessions as loading (negative: fewer).
+func (w *Worker) AddLoading(n int64) { w.deps.Loading.Add(n) }

@@ -95,3 +95,44 @@ func TestTakeoverQueuesInChunks(t *testing.T) {
 		}
 	})
 }
+
+// loadingProbe records, at each bulk device read, whether the worker
+// counted the sessions being read as loading.
+type loadingProbe struct {
+	devstore.Links
+	w            *worker.Worker
+	reads, short atomic.Int64
+}
+
+func (p *loadingProbe) DevicesFor(ctx context.Context, refs []devstore.SessionRef) (map[devstore.SessionRef]*store.Device, error) {
+	p.reads.Add(1)
+	if p.w.Loading() < int64(len(refs)) {
+		p.short.Add(1)
+	}
+	return p.Links.DevicesFor(ctx, refs)
+}
+
+// TestRestartCountsLoadingSessions: while a starting shard reads the
+// devices of the sessions it is about to queue, they count as connects
+// wanted (so a restart's storm begins with its reads), and once all are
+// queued nothing is left counted: a count left behind would keep the GC
+// target raised for good.
+func TestRestartCountsLoadingSessions(t *testing.T) {
+	e := newEnv(t, devstoretest.SQLiteURL(t))
+	var probe loadingProbe
+	var second *worker.Worker
+	ids := []string{"load-a", "load-b", "load-c", "load-d", "load-e"}
+	restartCounting(t, e, "l", ids, func(w *worker.Worker) {
+		second, probe.w = w, w
+		w.WrapDevices(func(l devstore.Links) devstore.Links { probe.Links = l; return &probe })
+	})
+	if probe.reads.Load() == 0 {
+		t.Fatal("no bulk device read")
+	}
+	if n := probe.short.Load(); n > 0 {
+		t.Errorf("%d of %d bulk reads ran while their sessions were not counted as loading", n, probe.reads.Load())
+	}
+	if n := second.Loading(); n != 0 {
+		t.Errorf("%d sessions still counted as loading after all came back", n)
+	}
+}

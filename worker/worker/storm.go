@@ -16,8 +16,9 @@ import (
 const (
 	// stormPoll is how often the connects wanted are counted.
 	stormPoll = 250 * time.Millisecond
-	// stormStart is the count of connects wanted (queued at the pacer,
-	// waiting for a connect slot or in flight) at which a storm begins:
+	// stormStart is the count of connects wanted (being loaded by a
+	// starting shard, queued at the pacer, waiting for a connect slot or
+	// in flight) at which a storm begins:
 	// twice the connects in flight of a two-core worker.
 	stormStart = 256
 	// stormEnd is the count at which it is over.
@@ -41,7 +42,7 @@ func (w *Worker) watchStorms(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		wanted := int64(w.pacer.Pending()) + w.deps.Connects.Load()
+		wanted := int64(w.pacer.Pending()) + w.deps.Connects.Load() + w.deps.Loading.Load()
 		switch {
 		case !on && wanted >= stormStart:
 			on = true

@@ -36,4 +36,10 @@ func TestLoginStormRaisesGCTarget(t *testing.T) {
 	waitGC(memlimit.StormGCPercent, "300 connects queued")
 	over.Store(true) // the queue drains
 	waitGC(memlimit.DefaultGCPercent, "the queue drained")
+
+	// Sessions a starting shard is still marking and reading count too.
+	r.w.AddLoading(300)
+	waitGC(memlimit.StormGCPercent, "300 sessions loading")
+	r.w.AddLoading(-300)
+	waitGC(memlimit.DefaultGCPercent, "the sessions loaded and queued")
 }

@@ -112,6 +112,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, b *bus.Buckets, ds *
 	}
 	w.deps = &sessions.Deps{Reporter: rep, Devices: ds, Log: log.Named("session"), Pacer: w.pacer, Metrics: met,
 		Connecting: make(chan struct{}, sessions.ConnectsPerCPU*runtime.GOMAXPROCS(0)), Connects: new(atomic.Int64),
+		Loading:  new(atomic.Int64),
 		Messages: message.NewStore(js, b.Messages), MsgLog: mlog, SendWait: cfg.SendWait, Codec: session.Codec{Box: cfg.Box}}
 	own := cfg.Ownership
 	if own == nil {

@@ -19,6 +19,8 @@ type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	log  string
+	// pprof is the process's profiling address, if it serves one.
+	pprof string
 }
 
 // start runs bin/<binary> with env added to a clean environment.
@@ -189,6 +191,25 @@ func checkNoFile(cfg config) (config, error) {
 			cfg.n, cfg.workers, cfg.sims, need, lim.Cur)
 	}
 	return cfg, nil
+}
+
+// boxTicks is the machine's busy and total CPU time in clock ticks, from
+// /proc/stat (busy: all but idle and iowait).
+func boxTicks() (busy, total int64) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line)
+	for i, v := range f[1:min(len(f), 9)] { // guest time is in user already
+		n, _ := strconv.ParseInt(v, 10, 64)
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
 }
 
 // loadAvg is the machine's 1, 5 and 15 minute load average: the figures

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -39,6 +40,33 @@ func (r *run) profileRestart(ctx context.Context, round int) <-chan struct{} {
 		for range targets {
 			<-finished
 		}
+		close(done)
+	}()
+	return done
+}
+
+// profileProcs takes, when SCALE_PROFILE asks for it, a CPU profile of
+// every running process in ps that serves one, from now on, into the run
+// directory as <name>-<label>.pprof. The returned channel is closed when
+// all are written.
+func (r *run) profileProcs(ctx context.Context, label string, ps []*proc) <-chan struct{} {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		if r.cfg.profile <= 0 || p.pprof == "" || !p.running() {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := filepath.Join(r.dir, fmt.Sprintf("%s-%s.pprof", p.name, label))
+			if err := fetchProfile(ctx, p.pprof, r.cfg.profile, path); err != nil {
+				fmt.Fprintf(os.Stderr, "switchboard-loadgen: %s profile: %v\n", p.name, err)
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
 		close(done)
 	}()
 	return done

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -126,8 +127,17 @@ func (r *run) killOne(ctx context.Context, c *client, linked int, _ int64) error
 	victim := r.workers[0]
 	// The victim's own CPU leaves the sum with it.
 	cpu0, sim0 := r.gatewayCPU()-cpuTicks(victim.pid()), r.simCPU()
+	each0 := map[*proc]int64{}
+	for _, p := range append(r.gateway, r.sims...) {
+		each0[p] = cpuTicks(p.pid())
+	}
+	busy0, total0 := boxTicks()
 	killed := time.Now()
 	victim.kill()
+	profiled := r.profileProcs(ctx, "kill", r.gateway)
+	sctx, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	busyBySecond := sampleBusy(sctx)
 	st, err := waitSim(ctx, c, time.Minute, func(s simStats) bool { return s.LoggedIn < base.LoggedIn })
 	if err != nil {
 		return fmt.Errorf("kill -9 %s: nothing disconnected: %w", victim.name, err)
@@ -158,8 +168,50 @@ func (r *run) killOne(ctx context.Context, c *client, linked int, _ int64) error
 		marks[1].Seconds(), marks[50].Seconds(), marks[90].Seconds(), marks[99].Seconds(), int64(linked)-low)
 	fmt.Printf("%-44s %10.1f CPU-s  (simulator %.1f CPU-s; load average %s)\n", "gateway CPU, kill → all logged in",
 		float64(gw)/100, float64(sim)/100, loadAvg())
+	busy, total := boxTicks()
+	stopSampling()
+	fmt.Printf("%-44s %s\n", "machine busy % by second after the kill", <-busyBySecond)
+	fmt.Printf("%-44s %s; machine busy %.0f %%\n", "CPU-s by process, kill → all logged in",
+		cpuByProc(append(r.gateway, r.sims...), each0), 100*float64(busy-busy0)/float64(max(total-total0, 1)))
 	fmt.Printf("%-44s %10d  (pairings %d)\n", "replaced after the kill", st.Replaced-base.Replaced, st.Pairings-base.Pairings)
+	<-profiled
 	return nil
+}
+
+// sampleBusy samples how busy the machine is each second until ctx ends,
+// then sends the series.
+func sampleBusy(ctx context.Context) <-chan string {
+	out := make(chan string, 1)
+	go func() {
+		var series []string
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		b0, t0 := boxTicks()
+		for {
+			select {
+			case <-ctx.Done():
+				out <- strings.Join(series, " ")
+				return
+			case <-t.C:
+			}
+			b, tt := boxTicks()
+			series = append(series, fmt.Sprintf("%.0f", 100*float64(b-b0)/float64(max(tt-t0, 1))))
+			b0, t0 = b, tt
+		}
+	}()
+	return out
+}
+
+// cpuByProc lists the CPU time each running process in ps used since
+// before (CPU-s).
+func cpuByProc(ps []*proc, before map[*proc]int64) string {
+	var out []string
+	for _, p := range ps {
+		if p.running() {
+			out = append(out, fmt.Sprintf("%s %.1f", p.name, float64(cpuTicks(p.pid())-before[p])/100))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // stopReconnecting stops the standalone with SIGTERM while a quarter of the

@@ -108,11 +108,20 @@ func (r *run) startCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nats, err := r.start("nats", "nats-server", nil, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(natsPort),
-		"-sd", filepath.Join(r.dir, "nats"))
+	args := []string{"-js", "-a", "127.0.0.1", "-p", fmt.Sprint(natsPort), "-sd", filepath.Join(r.dir, "nats")}
+	natsProf, err := r.pprofAddr()
 	if err != nil {
 		return err
 	}
+	if natsProf != "" {
+		_, port, _ := strings.Cut(natsProf, ":")
+		args = append(args, "--profile", port)
+	}
+	nats, err := r.start("nats", "nats-server", nil, args...)
+	if err != nil {
+		return err
+	}
+	nats.pprof = natsProf
 	r.gateway = append(r.gateway, nats)
 	if r.dbURL, r.dbName, err = createDatabase(ctx, r.cfg.pgAdmin); err != nil {
 		return err
@@ -135,16 +144,34 @@ func (r *run) startCluster(ctx context.Context) error {
 	r.gateway = append(r.gateway, api)
 	for i := range r.cfg.workers {
 		id := fmt.Sprintf("worker-%d", i+1)
-		// Metrics on a free port each: the default :9090 is one per host.
-		w, err := r.start(id, "switchboard-worker", append(r.env, "SWITCHBOARD_WORKER_ID="+id,
-			"SWITCHBOARD_METRICS_ADDR=127.0.0.1:0"))
+		prof, err := r.pprofAddr()
 		if err != nil {
 			return err
 		}
+		// Metrics on a free port each: the default :9090 is one per host.
+		w, err := r.start(id, "switchboard-worker", append(r.env, "SWITCHBOARD_WORKER_ID="+id,
+			"SWITCHBOARD_METRICS_ADDR=127.0.0.1:0", "SWITCHBOARD_PPROF_ADDR="+prof))
+		if err != nil {
+			return err
+		}
+		w.pprof = prof
 		r.gateway = append(r.gateway, w)
 		r.workers = append(r.workers, w)
 	}
 	return newClient(nil, nil, adminKey, 1).waitUp(ctx, "http://"+r.apiAddr+"/api/v1/sessions?limit=1")
+}
+
+// pprofAddr is a free loopback address for a cluster process's profiles
+// when SCALE_PROFILE asks for them, else "" (profiling off).
+func (r *run) pprofAddr() (string, error) {
+	if r.cfg.profile <= 0 {
+		return "", nil
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), nil
 }
 
 // createDatabase creates a fresh database on the Postgres at admin and
